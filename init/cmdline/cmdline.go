@@ -1,0 +1,138 @@
+// Package cmdline turns a kernel command line into a validated b2c
+// configuration. It has no side effects, so the agent (PID 1) and the host
+// CLI (`b2c lint`, `b2c explain`) share it; the contract it implements is
+// shared/spec/cmdline.md §1.
+package cmdline
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Diagnostic is a problem found in one token of the command line.
+type Diagnostic struct {
+	Token   string // the token as it appeared, quotes removed
+	Option  string // the b2c option's canonical name, or the unknown name
+	Message string
+	Error   bool // false: a warning, the run goes on
+}
+
+func (d Diagnostic) String() string {
+	kind := "WARNING"
+	if d.Error {
+		kind = "ERROR"
+	}
+	return fmt.Sprintf("%s: %s: %s", kind, d.Token, d.Message)
+}
+
+// Result is a parsed command line: the configuration and what was wrong.
+type Result struct {
+	Config      Config
+	Diagnostics []Diagnostic
+}
+
+// Err returns the first error diagnostic as an error, or nil.
+func (r *Result) Err() error {
+	for _, d := range r.Diagnostics {
+		if d.Error {
+			return fmt.Errorf("invalid option %s", d.String())
+		}
+	}
+	return nil
+}
+
+// Warnings returns the diagnostics that are not errors.
+func (r *Result) Warnings() []Diagnostic {
+	var w []Diagnostic
+	for _, d := range r.Diagnostics {
+		if !d.Error {
+			w = append(w, d)
+		}
+	}
+	return w
+}
+
+// Tokens splits a command line the way the kernel does: on white space,
+// except inside double quotes, which are removed.
+func Tokens(text string) []string {
+	var (
+		toks    []string
+		cur     strings.Builder
+		quoted  bool
+		pending bool // cur holds a token, possibly empty ("")
+	)
+	for _, r := range text {
+		switch {
+		case r == '"':
+			quoted = !quoted
+			pending = true
+		case !quoted && (r == ' ' || r == '\t' || r == '\n' || r == '\r'):
+			if pending {
+				toks = append(toks, cur.String())
+				cur.Reset()
+				pending = false
+			}
+		default:
+			cur.WriteRune(r)
+			pending = true
+		}
+	}
+	if pending {
+		toks = append(toks, cur.String())
+	}
+	return toks
+}
+
+// Parse parses a kernel command line into a configuration on top of
+// Defaults. Extra texts (from b2c.extra_args_url) are parsed after it, so
+// their repeatable options come after the kernel's and their other options
+// win.
+func Parse(text string, extra ...string) *Result {
+	r := &Result{Config: Defaults()}
+	r.add(text)
+	for _, e := range extra {
+		r.add(e)
+	}
+	return r
+}
+
+// Add parses more text into an existing result, as for the extra arguments
+// fetched after the network is up.
+func (r *Result) Add(text string) { r.add(text) }
+
+func (r *Result) add(text string) {
+	for _, tok := range Tokens(text) {
+		name, value, hasValue := strings.Cut(tok, "=")
+		switch {
+		case name == "ip" && hasValue:
+			r.Config.IP = value
+			continue
+		case name == "console" && hasValue:
+			r.Config.Consoles = append(r.Config.Consoles, value)
+			continue
+		case !strings.HasPrefix(name, "b2c."):
+			continue
+		}
+		opt, ok := lookup(name)
+		if !ok {
+			r.Diagnostics = append(r.Diagnostics, Diagnostic{Token: tok, Option: name,
+				Message: "unknown option, ignored"})
+			continue
+		}
+		if opt.flag {
+			if hasValue {
+				r.Diagnostics = append(r.Diagnostics, Diagnostic{Token: tok, Option: opt.name, Error: true,
+					Message: fmt.Sprintf("%s is a flag and takes no value (got %q)", opt.name, value)})
+				continue
+			}
+		} else if !hasValue {
+			r.Diagnostics = append(r.Diagnostics, Diagnostic{Token: tok, Option: opt.name, Error: true,
+				Message: fmt.Sprintf("%s needs a value: %s", opt.name, opt.accepts)})
+			continue
+		}
+		if err := opt.set(&r.Config, value); err != nil {
+			r.Diagnostics = append(r.Diagnostics, Diagnostic{Token: tok, Option: opt.name, Error: true,
+				Message: fmt.Sprintf("invalid value %q for %s: %v; accepted: %s", value, opt.name, err, opt.accepts)})
+		}
+	}
+}

@@ -1,0 +1,135 @@
+package cmdline
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestTokens(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"quiet  console=ttyS0\n", []string{"quiet", "console=ttyS0"}},
+		{`b2c.run="-ti docker://alpine echo hi" b2c.pipefail`, []string{"b2c.run=-ti docker://alpine echo hi", "b2c.pipefail"}},
+		{`a="" b`, []string{"a=", "b"}},
+		{`"b2c.hostname=x y"`, []string{"b2c.hostname=x y"}},
+		{`b2c.run="sh -c 'a=b c'"`, []string{"b2c.run=sh -c 'a=b c'"}},
+	} {
+		if got := Tokens(tt.in); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Tokens(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParseOptions(t *testing.T) {
+	for _, tt := range []struct {
+		in    string
+		check func(c Config) bool
+	}{
+		{`b2c.run="docker://alpine echo hi"`, func(c Config) bool {
+			return len(c.Run) == 1 && reflect.DeepEqual(c.Run[0].Args, []string{"docker://alpine", "echo", "hi"})
+		}},
+		{`b2c.container=alpine b2c.run=busybox`, func(c Config) bool {
+			return len(c.Run) == 2 && c.Run[0].Args[0] == "alpine" && c.Run[1].Args[0] == "busybox"
+		}},
+		{`b2c.run="alpine sh -c 'sleep 1 & exit 0'"`, func(c Config) bool {
+			return reflect.DeepEqual(c.Run[0].Args, []string{"alpine", "sh", "-c", "sleep 1 & exit 0"})
+		}},
+		{`b2c.post_container=a b2c.run_post=b`, func(c Config) bool { return len(c.RunPost) == 2 }},
+		{`b2c.service=a b2c.run_service=b`, func(c Config) bool { return len(c.RunService) == 2 }},
+		{`b2c.pipefail`, func(c Config) bool { return c.Pipefail }},
+		{`b2c.poweroff_delay=15`, func(c Config) bool { return c.PoweroffDelay == 15*time.Second }},
+		{`b2c.timeout=90m`, func(c Config) bool { return c.Timeout == 90*time.Minute }},
+		{`b2c.timeout=3600`, func(c Config) bool { return c.Timeout == time.Hour }},
+		{`b2c.hostname=a b2c.hostname=dut-1.lab`, func(c Config) bool { return c.Hostname == "dut-1.lab" }},
+		{``, func(c Config) bool {
+			return c.Hostname == "boot2container" && c.NTPPeer == "none" && c.CacheDevice == "none"
+		}},
+		{`b2c.insmods=a,/lib/b.ko`, func(c Config) bool { return reflect.DeepEqual(c.Insmods, []string{"a", "/lib/b.ko"}) }},
+		{`b2c.ntp_peer=auto`, func(c Config) bool { return c.NTPPeer == "auto" }},
+		{`b2c.ntp_peer=10.0.2.2`, func(c Config) bool { return c.NTPPeer == "10.0.2.2" }},
+		{`b2c.proxy=https=http://p:3128,no=a|b`, func(c Config) bool {
+			return c.Proxy.HTTPS == "http://p:3128" && reflect.DeepEqual(c.Proxy.No, []string{"a", "b"})
+		}},
+		{`b2c.extra_args_url=http://10.0.2.2:8000/args`, func(c Config) bool { return c.ExtraArgsURL == "http://10.0.2.2:8000/args" }},
+		{`b2c.shutdown_cmd="echo JOB_RESULT=$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE; poweroff -f"`, func(c Config) bool {
+			return c.ShutdownCmd == "echo JOB_RESULT=$B2C_PIPELINE_PREV_CONTAINER_EXIT_CODE; poweroff -f"
+		}},
+		{`ip=dhcp console=ttyS0 console=tty0`, func(c Config) bool {
+			return c.IP == "dhcp" && reflect.DeepEqual(c.Consoles, []string{"ttyS0", "tty0"})
+		}},
+		{`b2c.keymap=fr`, func(c Config) bool { return c.Keymap == "fr" }},
+	} {
+		r := Parse(tt.in)
+		if len(r.Diagnostics) != 0 {
+			t.Errorf("Parse(%q) diagnostics = %v, want none", tt.in, r.Diagnostics)
+		}
+		if !tt.check(r.Config) {
+			t.Errorf("Parse(%q) = %+v, check failed", tt.in, r.Config)
+		}
+	}
+}
+
+func TestParseInvalid(t *testing.T) {
+	for _, tt := range []struct {
+		in, option string
+	}{
+		{`b2c.poweroff_delay=abc`, "b2c.poweroff_delay"},
+		{`b2c.poweroff_delay=-1`, "b2c.poweroff_delay"},
+		{`b2c.poweroff_delay`, "b2c.poweroff_delay"},
+		{`b2c.timeout=soon`, "b2c.timeout"},
+		{`b2c.timeout=-5s`, "b2c.timeout"},
+		{`b2c.pipefail=1`, "b2c.pipefail"},
+		{`b2c.run=`, "b2c.run"},
+		{`b2c.run="alpine sh -c 'x"`, "b2c.run"},
+		{`b2c.hostname=bad_name`, "b2c.hostname"},
+		{`b2c.ntp_peer=not/a/host`, "b2c.ntp_peer"},
+		{`b2c.proxy=https=ftp://x`, "b2c.proxy"},
+		{`b2c.proxy=socks=x`, "b2c.proxy"},
+		{`b2c.extra_args_url=file:///etc/passwd`, "b2c.extra_args_url"},
+		{`b2c.insmods=a,,b`, "b2c.insmods"},
+		{`b2c.keymap=`, "b2c.keymap"},
+		{`b2c.cache_device=`, "b2c.cache_device"},
+	} {
+		r := Parse(tt.in)
+		if len(r.Diagnostics) != 1 || !r.Diagnostics[0].Error || r.Diagnostics[0].Option != tt.option {
+			t.Errorf("Parse(%q) diagnostics = %v, want one error on %s", tt.in, r.Diagnostics, tt.option)
+			continue
+		}
+		if err := r.Err(); err == nil || !strings.Contains(err.Error(), tt.option) {
+			t.Errorf("Parse(%q).Err() = %v, want an error naming %s", tt.in, err, tt.option)
+		}
+	}
+}
+
+func TestParseIgnoresForeignTokens(t *testing.T) {
+	r := Parse(`console=ttyS0 quiet loglevel=6 SALAD.machine_id=abc panic=-1 b2c.frobnicate=1`)
+	if len(r.Diagnostics) != 1 || r.Diagnostics[0].Error || r.Diagnostics[0].Option != "b2c.frobnicate" {
+		t.Fatalf("diagnostics = %v, want one warning on b2c.frobnicate", r.Diagnostics)
+	}
+}
+
+func TestParseExtraOrder(t *testing.T) {
+	r := Parse(`b2c.run=a b2c.hostname=k`, `b2c.run=b b2c.hostname=e`)
+	if got := []string{r.Config.Run[0].Value, r.Config.Run[1].Value}; !reflect.DeepEqual(got, []string{"a", "b"}) || r.Config.Hostname != "e" {
+		t.Errorf("Parse with extra = %v %q, want [a b] e", got, r.Config.Hostname)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{`b2c.run="-ti docker://alpine echo hi"`, `b2c.proxy=https=http://x,no=a|b`, `"`, `b2c.timeout=1h b2c.pipefail`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r := Parse(s)
+		for _, d := range r.Diagnostics {
+			if d.Option == "" {
+				t.Errorf("diagnostic without option: %v", d)
+			}
+		}
+	})
+}

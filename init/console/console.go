@@ -1,0 +1,102 @@
+// Package console writes the agent's lines to the consoles: log lines
+// prefixed with the uptime, GitLab collapsible-section markers and the
+// end-of-run lines. Labs match these lines with regular expressions, so
+// their bytes are an interface: add lines, never change them.
+package console
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Console writes lines to w. It is safe for concurrent use.
+type Console struct {
+	mu     sync.Mutex
+	w      io.Writer
+	uptime func() time.Duration
+	now    func() time.Time
+	redact []string
+}
+
+// New returns a console writing to w, stamping lines with uptime() and the
+// section markers with now().
+func New(w io.Writer, uptime func() time.Duration, now func() time.Time) *Console {
+	return &Console{w: w, uptime: uptime, now: now}
+}
+
+// Writer returns the underlying writer, for container output.
+func (c *Console) Writer() io.Writer { return c.w }
+
+// Redact makes every later line replace s with "*****", so that secrets
+// given on the command line never reach the console through a message
+// that quotes them.
+func (c *Console) Redact(s string) {
+	if s == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.redact = append(c.redact, s)
+}
+
+func (c *Console) write(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range c.redact {
+		s = strings.ReplaceAll(s, r, "*****")
+	}
+	io.WriteString(c.w, s)
+}
+
+func (c *Console) stamp() string {
+	return fmt.Sprintf("[%7.2f]: ", c.uptime().Seconds())
+}
+
+// Logf prints "[ uptime]: message".
+func (c *Console) Logf(format string, args ...any) {
+	c.write(c.stamp() + fmt.Sprintf(format, args...) + "\n")
+}
+
+// Errorf prints "[ uptime]: ERROR: message".
+func (c *Console) Errorf(format string, args ...any) {
+	c.Logf("ERROR: "+format, args...)
+}
+
+// Warnf prints "[ uptime]: WARNING: message".
+func (c *Console) Warnf(format string, args ...any) {
+	c.Logf("WARNING: "+format, args...)
+}
+
+// SectionStart opens a GitLab collapsible section with a header line.
+func (c *Console) SectionStart(name, header string, collapsed bool) {
+	opt := ""
+	if collapsed {
+		opt = "[collapsed=true]"
+	}
+	c.write(fmt.Sprintf("\x1b[0Ksection_start:%d:%s%s\r\x1b[0K%s%s\n", c.now().Unix(), name, opt, c.stamp(), header))
+}
+
+// SectionEnd closes the section opened with that name.
+func (c *Console) SectionEnd(name string) {
+	c.write(fmt.Sprintf("\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", c.now().Unix(), name))
+}
+
+// Section runs fn inside a collapsed section.
+func (c *Console) Section(name, header string, fn func() error) error {
+	c.SectionStart(name, header, true)
+	defer c.SectionEnd(name)
+	return fn()
+}
+
+// End prints the end-of-run lines that labs wait for.
+func (c *Console) End(status int, reboot bool) {
+	c.Logf("Execution is over, pipeline status: %d", status)
+	if reboot {
+		c.write("Rebooting the computer\n")
+	} else {
+		c.write("It's now safe to turn off your computer\n")
+	}
+}

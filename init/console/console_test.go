@@ -1,0 +1,69 @@
+package console
+
+import (
+	"bytes"
+	"io"
+	"regexp"
+	"testing"
+	"time"
+)
+
+func newTest() (*Console, *bytes.Buffer) {
+	var b bytes.Buffer
+	return New(&b, func() time.Duration { return 10380 * time.Millisecond },
+		func() time.Time { return time.Unix(1700000000, 0) }), &b
+}
+
+func TestLines(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		do   func(c *Console)
+		want string
+	}{
+		{"log", func(c *Console) { c.Logf("About to start executing a container") }, "[  10.38]: About to start executing a container\n"},
+		{"error", func(c *Console) { c.Errorf("Could not connect to the network, shutting down!") }, "[  10.38]: ERROR: Could not connect to the network, shutting down!\n"},
+		{"warning", func(c *Console) { c.Warnf("x") }, "[  10.38]: WARNING: x\n"},
+		{"section collapsed", func(c *Console) { c.SectionStart("b2c_setup", "Setup", true) },
+			"\x1b[0Ksection_start:1700000000:b2c_setup[collapsed=true]\r\x1b[0K[  10.38]: Setup\n"},
+		{"section open", func(c *Console) { c.SectionStart("container_run", "Run", false) },
+			"\x1b[0Ksection_start:1700000000:container_run\r\x1b[0K[  10.38]: Run\n"},
+		{"section end", func(c *Console) { c.SectionEnd("cleanup") }, "\x1b[0Ksection_end:1700000000:cleanup\r\x1b[0K\n"},
+		{"end poweroff", func(c *Console) { c.End(0, false) },
+			"[  10.38]: Execution is over, pipeline status: 0\nIt's now safe to turn off your computer\n"},
+		{"end reboot", func(c *Console) { c.End(3, true) },
+			"[  10.38]: Execution is over, pipeline status: 3\nRebooting the computer\n"},
+		{"redact", func(c *Console) { c.Redact("s3cr3t"); c.Logf("key s3cr3t!") }, "[  10.38]: key *****!\n"},
+	} {
+		c, b := newTest()
+		tt.do(c)
+		if got := b.String(); got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// The regular expressions labs use on the end of the run.
+func TestLabRegexps(t *testing.T) {
+	c, b := newTest()
+	c.End(0, false)
+	for _, re := range []string{`(?m)\[.*\]: Execution is over, pipeline status: 0\r?$`, `(?m)^.*It's now safe to turn off your computer\r?$`} {
+		if !regexp.MustCompile(re).Match(b.Bytes()) {
+			t.Errorf("%s does not match %q", re, b.String())
+		}
+	}
+}
+
+type failing struct{}
+
+func (failing) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
+
+func TestTeeGoesOnPastAFailure(t *testing.T) {
+	var a, b bytes.Buffer
+	n, err := Tee(&a, failing{}, &b).Write([]byte("x"))
+	if n != 1 || err != nil || a.String() != "x" || b.String() != "x" {
+		t.Errorf("Tee write = %d, %v; a=%q b=%q", n, err, a.String(), b.String())
+	}
+	if _, err := Tee(failing{}).Write([]byte("x")); err == nil {
+		t.Error("Tee of only failing writers returned no error")
+	}
+}

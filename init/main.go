@@ -1,0 +1,279 @@
+// Command init is b2c's boot agent, PID 1 of the initramfs. It runs one
+// container pipeline described on the kernel command line, prints the
+// end-of-run lines, and powers the machine off or reboots it. It never
+// exits and never panics: every failure becomes an ERROR line, a pipeline
+// status and a normal end of the run.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/b2c-dev/b2c/init/clock"
+	"github.com/b2c-dev/b2c/init/cmdline"
+	"github.com/b2c-dev/b2c/init/console"
+	"github.com/b2c-dev/b2c/init/mounts"
+	"github.com/b2c-dev/b2c/init/network"
+	"github.com/b2c-dev/b2c/init/pipeline"
+	"github.com/b2c-dev/b2c/init/podman"
+	"github.com/b2c-dev/b2c/init/power"
+	"github.com/b2c-dev/b2c/init/reaper"
+	"github.com/b2c-dev/b2c/init/sysinfo"
+)
+
+const podmanSocket = "unix:///run/podman/podman.sock"
+
+func main() {
+	if os.Getpid() != 1 {
+		fmt.Fprintln(os.Stderr, "b2c init: not PID 1; this is the initramfs' init, not a command to run")
+		os.Exit(2)
+	}
+	a := &agent{
+		// Until the consoles are open, write to the kernel's console.
+		con: console.New(os.Stdout, console.Uptime, time.Now),
+		rp:  reaper.New(),
+		cfg: &cmdline.Config{},
+	}
+	go a.rp.Run(context.Background())
+	a.boot(context.Background())
+	a.end()
+}
+
+// agent is the state of the run that the boot and its end share.
+type agent struct {
+	con    *console.Console
+	rp     *reaper.Reaper
+	cfg    *cmdline.Config
+	status pipeline.Status
+}
+
+// boot runs everything up to the end of the pipeline. A panic anywhere in
+// it is turned into an ERROR line and a failed status.
+func (a *agent) boot(ctx context.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.con.Errorf("b2c crashed: %v\n%s", r, debug.Stack())
+			a.status.Code, a.status.FailedBy = 1, "crash"
+		}
+	}()
+
+	mountWarnings, mountErr := mounts.Apply(mounts.Table("/", "80%"))
+	raw, err := os.ReadFile("/proc/cmdline")
+	if err != nil {
+		a.con.Errorf("read /proc/cmdline: %v", err)
+	}
+	parsed := cmdline.Parse(string(raw))
+	a.cfg = &parsed.Config
+	cfg := a.cfg
+	if w, in, err := console.Open("/dev", cfg.Consoles); err == nil {
+		a.con = console.New(w, console.Uptime, time.Now)
+		os.Stdin = in
+	} else {
+		a.con.Warnf("%v", err)
+	}
+	con := a.con
+	status := &a.status
+	// Libraries (u-root's DHCP client, podman's bindings) log on their
+	// own: keep their lines in the console's format.
+	log.SetFlags(0)
+	log.SetOutput(lineWriter(con.Logf))
+	logrus.SetOutput(lineWriter(con.Logf))
+	logrus.SetLevel(logrus.WarnLevel)
+
+	con.SectionStart("b2c_setup", "Setting up the machine", true)
+	for _, w := range mountWarnings {
+		con.Warnf("%v", w)
+	}
+	if mountErr != nil {
+		con.Errorf("%v", mountErr)
+	}
+	con.SectionStart("runtime_info", "Runtime information", true)
+	for _, l := range sysinfo.Read("/").Lines() {
+		con.Logf("%s", l)
+	}
+	con.SectionEnd("runtime_info")
+
+	for _, d := range parsed.Diagnostics {
+		if d.Error {
+			con.Errorf("%s: %s", d.Token, d.Message)
+		} else {
+			con.Warnf("%s: %s", d.Token, d.Message)
+		}
+	}
+	if parsed.Err() != nil {
+		status.Fail("cmdline")
+	}
+	if mountErr != nil {
+		status.Fail("mounts")
+	}
+
+	// podman's service starts in parallel with the network: its socket
+	// takes most of a second to come up.
+	serviceErr := startPodman(a.rp, cfg)
+
+	if err := network.Loopback(); err != nil {
+		con.Warnf("%v", err)
+	}
+	var lease *network.Lease
+	if status.Code == 0 {
+		con.SectionStart("connect", "Connecting to the network", true)
+		var attempts []network.Attempt
+		lease, attempts, err = network.DHCP(ctx, 20*time.Second)
+		if err != nil {
+			con.Logf("Network: %v", err)
+			for _, a := range attempts {
+				con.Logf("  %s", a)
+			}
+		} else {
+			con.Logf("Network: %s", lease)
+		}
+		con.SectionEnd("connect")
+		if err != nil {
+			con.Errorf("Could not connect to the network, shutting down!")
+			status.Fail("connect")
+		}
+	}
+
+	if status.Code == 0 && cfg.NTPPeer != "none" {
+		con.Section("ntp_set", "Setting the time with NTP", func() error {
+			peer := cfg.NTPPeer
+			if peer == "auto" {
+				peer = "pool.ntp.org"
+				if lease != nil && len(lease.NTP) > 0 {
+					peer = lease.NTP[0].String()
+				}
+			}
+			off, err := clock.Query(ctx, peer, 3, 2*time.Second)
+			if err == nil {
+				err = clock.Adjust(off)
+			}
+			if err != nil {
+				con.Warnf("could not set the time from %s: %v", peer, err)
+			} else {
+				con.Logf("Clock set from %s (offset %s)", peer, off.Round(time.Millisecond))
+			}
+			return nil
+		})
+	}
+
+	con.Section("set_hostname", "Setting the hostname", func() error {
+		name := cfg.Hostname
+		if err := unix.Sethostname([]byte(name)); err != nil {
+			con.Warnf("set the hostname to %s: %v", name, err)
+		}
+		os.WriteFile("/etc/hostname", []byte(name+"\n"), 0o644)
+		return nil
+	})
+	con.SectionEnd("b2c_setup")
+
+	if status.Code != 0 {
+		return
+	}
+	if serviceErr != nil {
+		con.Errorf("could not start podman: %v", serviceErr)
+		status.Fail("podman")
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	engine, err := podman.Connect(cctx, podmanSocket, con, os.Stdin, con.Writer())
+	cancel()
+	if err != nil {
+		con.Errorf("%v; podman said: %s", err, tail("/run/podman.log", 10))
+		status.Fail("podman")
+		return
+	}
+	a.status = pipeline.Run(ctx, cfg, engine, con, a.status)
+
+	con.Section("cleanup", "Cleaning up", func() error {
+		unix.Sync()
+		return nil
+	})
+}
+
+// startPodman starts `podman system service` with its log in a file.
+func startPodman(rp *reaper.Reaper, cfg *cmdline.Config) error {
+	if err := os.MkdirAll("/run/podman", 0o700); err != nil {
+		return err
+	}
+	logf, err := os.Create("/run/podman.log")
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command("/usr/bin/podman", "system", "service", "--time=0", podmanSocket)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"}, cfg.Proxy.Env()...)
+	cmd.SysProcAttr = &unix.SysProcAttr{Setpgid: true}
+	_, err = rp.Start(cmd)
+	return err
+}
+
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+// end prints the end-of-run lines and powers off or reboots, whatever
+// happened before. It never returns.
+func (a *agent) end() {
+	con, cfg, status := a.con, a.cfg, a.status
+	reboot := status.Reboot
+	defer func() {
+		// A panic here must still end the run: the kernel panics if PID
+		// 1 exits, and a lab waits on a machine that never powers off.
+		if r := recover(); r != nil {
+			fmt.Fprintf(os.Stdout, "ERROR: b2c crashed at the end of the run: %v\n", r)
+			power.Off(false)
+		}
+		for {
+			time.Sleep(time.Hour)
+		}
+	}()
+	con.End(status.Code, reboot)
+	if cfg.PoweroffDelay > 0 && !reboot {
+		time.Sleep(cfg.PoweroffDelay)
+	}
+	shell := cfg.ShutdownCmd
+	if reboot {
+		shell = cfg.RebootCmd
+	}
+	if shell != "" {
+		cmd := exec.Command("/bin/sh", "-c", shell)
+		cmd.Env = append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, status.Env()...)
+		cmd.Stdout, cmd.Stderr = con.Writer(), con.Writer()
+		if _, err := a.rp.RunCmd(context.Background(), cmd); err != nil {
+			con.Warnf("%s: %v", shell, err)
+		}
+	}
+	if err := power.Off(reboot); err != nil {
+		con.Errorf("power off: %v", err)
+	}
+}
+
+// lineWriter turns a library's log output into console lines.
+type lineWriter func(format string, args ...any)
+
+func (l lineWriter) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		l("%s", line)
+	}
+	return len(p), nil
+}
+
+var _ io.Writer = lineWriter(nil)

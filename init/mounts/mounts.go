@@ -1,0 +1,81 @@
+// Package mounts prepares the file systems the agent and podman need in a
+// fresh initramfs: the kernel's virtual file systems, cgroup2, the tmpfs
+// mounts podman fails without, and container storage. The setup is data
+// (Table), so that it reads as a list and each failure names its entry.
+package mounts
+
+import (
+	"fmt"
+	"path/filepath"
+)
+
+// Mount is one mount to make.
+type Mount struct {
+	Source, Target, Type string
+	Flags                uintptr
+	Data                 string
+	// Optional mounts only warn when they fail: the agent can run without
+	// them, if with less (no devpts: no -t containers).
+	Optional bool
+}
+
+func (m Mount) String() string {
+	s := fmt.Sprintf("mount -t %s %s %s", m.Type, m.Source, m.Target)
+	if m.Data != "" {
+		s += " -o " + m.Data
+	}
+	return s
+}
+
+// Dir is a directory to create.
+type Dir struct {
+	Path string
+	Mode uint32
+}
+
+func (d Dir) String() string { return fmt.Sprintf("mkdir -m %o %s", d.Mode, d.Path) }
+
+// Symlink is a symbolic link to create.
+type Symlink struct {
+	Target, Path string
+}
+
+func (s Symlink) String() string { return fmt.Sprintf("ln -s %s %s", s.Target, s.Path) }
+
+// Step is a Mount, a Dir or a Symlink.
+type Step interface{ fmt.Stringer }
+
+// Table returns the setup steps in order, relative to root ("/" in the
+// initramfs). storageSize caps the tmpfs of container storage, since a
+// tmpfs defaults to half of RAM and the initramfs itself lives in RAM too.
+func Table(root, storageSize string) []Step {
+	p := func(s string) string { return filepath.Join(root, s) }
+	return []Step{
+		Dir{p("/proc"), 0o555},
+		Mount{Source: "proc", Target: p("/proc"), Type: "proc", Flags: nosuid | nodev | noexec},
+		Dir{p("/sys"), 0o555},
+		Mount{Source: "sysfs", Target: p("/sys"), Type: "sysfs", Flags: nosuid | nodev | noexec},
+		Dir{p("/dev"), 0o755},
+		Mount{Source: "devtmpfs", Target: p("/dev"), Type: "devtmpfs", Flags: nosuid, Data: "mode=0755"},
+		Dir{p("/dev/pts"), 0o755},
+		Mount{Source: "devpts", Target: p("/dev/pts"), Type: "devpts", Flags: nosuid | noexec, Data: "gid=5,mode=620,ptmxmode=666", Optional: true},
+		Symlink{"/proc/self/fd", p("/dev/fd")},
+		Symlink{"pts/ptmx", p("/dev/ptmx")},
+		// podman's shm lock manager: "failed to create 2048 locks in /libpod_lock" without it.
+		Dir{p("/dev/shm"), 0o1777},
+		Mount{Source: "shm", Target: p("/dev/shm"), Type: "tmpfs", Flags: nosuid | nodev, Data: "mode=1777"},
+		// crun: "invalid file system type on '/sys/fs/cgroup'" without it.
+		Mount{Source: "cgroup2", Target: p("/sys/fs/cgroup"), Type: "cgroup2", Flags: nosuid | nodev | noexec},
+		Dir{p("/run"), 0o755},
+		Mount{Source: "run", Target: p("/run"), Type: "tmpfs", Flags: nosuid | nodev, Data: "mode=0755"},
+		Dir{p("/tmp"), 0o1777},
+		Mount{Source: "tmp", Target: p("/tmp"), Type: "tmpfs", Flags: nosuid | nodev, Data: "mode=1777"},
+		// podman: "creating a temporary directory: stat /var/tmp" without it.
+		Dir{p("/var/tmp"), 0o1777},
+		Mount{Source: "vartmp", Target: p("/var/tmp"), Type: "tmpfs", Flags: nosuid | nodev, Data: "mode=1777"},
+		// overlayfs works over tmpfs, not over the initramfs' rootfs.
+		Dir{p("/var/lib/containers"), 0o700},
+		Mount{Source: "containers", Target: p("/var/lib/containers"), Type: "tmpfs", Data: "mode=0700,size=" + storageSize},
+		Dir{p("/etc"), 0o755},
+	}
+}

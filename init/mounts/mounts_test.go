@@ -1,0 +1,65 @@
+package mounts
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestTableNeeds(t *testing.T) {
+	// What podman was seen to fail without, in an initramfs.
+	var got []string
+	for _, s := range Table("/", "1g") {
+		got = append(got, s.String())
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{
+		"mount -t proc proc /proc",
+		"mount -t tmpfs shm /dev/shm",
+		"mount -t cgroup2 cgroup2 /sys/fs/cgroup",
+		"mount -t tmpfs vartmp /var/tmp",
+		"mount -t tmpfs containers /var/lib/containers -o mode=0700,size=1g",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("Table lacks %q:\n%s", want, all)
+		}
+	}
+	// /proc before anything under it, /dev before /dev/shm.
+	if strings.Index(all, "/proc ") > strings.Index(all, "/dev/shm") {
+		t.Errorf("Table mounts /dev/shm before /proc:\n%s", all)
+	}
+}
+
+func TestApplyDirsAndLinks(t *testing.T) {
+	root := t.TempDir()
+	steps := []Step{Dir{filepath.Join(root, "a/b"), 0o755}, Symlink{"b", filepath.Join(root, "a/c")}, Symlink{"b", filepath.Join(root, "a/c")}}
+	if _, err := Apply(steps); err != nil {
+		t.Fatalf("Apply = %v", err)
+	}
+	if l, err := os.Readlink(filepath.Join(root, "a/c")); err != nil || l != "b" {
+		t.Errorf("link = %q, %v; want b", l, err)
+	}
+}
+
+func TestApplyNamesFailedStep(t *testing.T) {
+	if os.Geteuid() == 0 {
+		// Root can mount: use a type that does not exist instead.
+		_, err := Apply([]Step{Mount{Source: "x", Target: t.TempDir(), Type: "nosuchfs"}})
+		if err == nil || !strings.Contains(err.Error(), "mount -t nosuchfs") {
+			t.Errorf("Apply = %v, want an error naming the mount", err)
+		}
+		return
+	}
+	_, err := Apply([]Step{Mount{Source: "tmp", Target: t.TempDir(), Type: "tmpfs"}})
+	if err == nil || !strings.Contains(err.Error(), "mount -t tmpfs") {
+		t.Errorf("Apply = %v, want an error naming the mount", err)
+	}
+}
+
+func TestApplyOptionalWarns(t *testing.T) {
+	w, err := Apply([]Step{Mount{Source: "x", Target: t.TempDir(), Type: "nosuchfs", Optional: true}})
+	if err != nil || len(w) != 1 {
+		t.Errorf("Apply = %v, %v; want one warning and no error", w, err)
+	}
+}

@@ -1,0 +1,204 @@
+package podman
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/containers/podman/v4/libpod/define"
+	"github.com/containers/podman/v4/pkg/bindings"
+	"github.com/containers/podman/v4/pkg/bindings/containers"
+	"github.com/containers/podman/v4/pkg/bindings/images"
+
+	"github.com/b2c-dev/b2c/init/cmdline"
+	"github.com/b2c-dev/b2c/init/console"
+)
+
+// Engine runs containers on a podman service. It implements
+// pipeline.Engine.
+type Engine struct {
+	conn    context.Context // carries the bindings connection
+	con     *console.Console
+	stdin   *os.File // the console, for -i containers
+	out     io.Writer
+	tries   int           // create attempts, as the original: 5
+	backoff time.Duration // first pull retry delay, doubled each time
+}
+
+// Connect waits until the podman service answers on uri (unix:///...) or
+// ctx ends, and returns an engine using it. Containers' output goes to out;
+// -i containers read stdin.
+func Connect(ctx context.Context, uri string, con *console.Console, stdin *os.File, out io.Writer) (*Engine, error) {
+	for {
+		conn, err := bindings.NewConnection(ctx, uri)
+		if err == nil {
+			return &Engine{conn: conn, con: con, stdin: stdin, out: out, tries: 5, backoff: time.Second}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("connect to podman at %s: %w", uri, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// ctx returns a context that carries the connection and ends with parent.
+func (e *Engine) ctx(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(e.conn)
+	stop := context.AfterFunc(parent, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+// permanentPullError tells errors that a retry cannot fix: the image or tag
+// does not exist, or access is denied.
+func permanentPullError(err error) bool {
+	s := strings.ToLower(err.Error())
+	for _, p := range []string{"manifest unknown", "not found", "name unknown", "unauthorized", "denied", "invalid reference", "no such host"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) pull(ctx context.Context, r *Request) error {
+	opts := new(images.PullOptions).WithPolicy(r.PullPolicy.String()).WithQuiet(true)
+	if r.SkipTLSVerify != 0 {
+		opts.WithSkipTLSVerify(r.SkipTLSVerify == 1)
+	}
+	if r.Authfile != "" {
+		opts.WithAuthfile(r.Authfile)
+	}
+	delay := e.backoff
+	for try := 1; ; try++ {
+		start := time.Now()
+		_, err := images.Pull(ctx, r.Image, opts)
+		if err == nil {
+			e.con.Logf("Pulled %s (policy %s) in %.2fs", r.Image, r.PullPolicy, time.Since(start).Seconds())
+			return nil
+		}
+		if permanentPullError(err) || try >= 5 || ctx.Err() != nil {
+			return fmt.Errorf("pull %s: %w", r.Image, err)
+		}
+		e.con.Warnf("pull %s failed (try %d), retrying in %s: %v", r.Image, try, delay, err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("pull %s: %w", r.Image, ctx.Err())
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+}
+
+func (e *Engine) create(ctx context.Context, c cmdline.Container, env []string) (*Request, string, error) {
+	r, err := Parse(c.Args)
+	if err != nil {
+		return nil, "", err
+	}
+	if r.Spec.Env == nil {
+		r.Spec.Env = map[string]string{}
+	}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		r.Spec.Env[k] = v
+	}
+	if err := e.pull(ctx, r); err != nil {
+		return nil, "", err
+	}
+	for try := 1; ; try++ {
+		resp, err := containers.CreateWithSpec(ctx, r.Spec, nil)
+		if err == nil {
+			return r, resp.ID, nil
+		}
+		if try >= e.tries || ctx.Err() != nil {
+			return nil, "", fmt.Errorf("create %s: %w", r.Image, err)
+		}
+		e.con.Warnf("create %s failed (try %d): %v", r.Image, try, err)
+		time.Sleep(time.Duration(try) * 200 * time.Millisecond)
+	}
+}
+
+// Run implements pipeline.Engine.
+func (e *Engine) Run(parent context.Context, c cmdline.Container, env []string) (int, error) {
+	ctx, cancel := e.ctx(parent)
+	defer cancel()
+	r, id, err := e.create(ctx, c, env)
+	if err != nil {
+		return 0, err
+	}
+	var stdin io.Reader
+	if r.Interactive {
+		stdin = e.stdin
+	}
+	attached := make(chan error, 1)
+	ready := make(chan bool)
+	go func() {
+		attached <- containers.Attach(ctx, id, stdin, e.out, e.out, ready, new(containers.AttachOptions).WithStream(true))
+	}()
+	select {
+	case <-ready:
+	case err := <-attached:
+		return 0, fmt.Errorf("attach %s: %w", r.Image, err)
+	}
+	if err := containers.Start(ctx, id, nil); err != nil {
+		return 0, fmt.Errorf("start %s: %w", r.Image, err)
+	}
+	// The attach ends when the container's output does; the exit code
+	// comes from a wait, which also covers containers that close their
+	// output early.
+	<-attached
+	code, err := containers.Wait(ctx, id, new(containers.WaitOptions).WithCondition([]define.ContainerStatus{define.ContainerStateExited, define.ContainerStateStopped}))
+	if err != nil {
+		return 0, fmt.Errorf("wait for %s: %w", r.Image, err)
+	}
+	return int(code), nil
+}
+
+// Start implements pipeline.Engine.
+func (e *Engine) Start(parent context.Context, c cmdline.Container, env []string) (string, error) {
+	ctx, cancel := e.ctx(parent)
+	defer cancel()
+	r, id, err := e.create(ctx, c, env)
+	if err != nil {
+		return "", err
+	}
+	if err := containers.Start(ctx, id, nil); err != nil {
+		return "", fmt.Errorf("start %s: %w", r.Image, err)
+	}
+	return id, nil
+}
+
+// Stop implements pipeline.Engine: it stops a container, waiting up to 10
+// seconds before killing it, then removes it.
+func (e *Engine) Stop(parent context.Context, id string) error {
+	ctx, cancel := e.ctx(parent)
+	defer cancel()
+	if err := containers.Stop(ctx, id, new(containers.StopOptions).WithTimeout(10).WithIgnore(true)); err != nil {
+		return fmt.Errorf("stop %s: %w", id, err)
+	}
+	if _, err := containers.Remove(ctx, id, new(containers.RemoveOptions).WithForce(true).WithIgnore(true)); err != nil {
+		return fmt.Errorf("remove %s: %w", id, err)
+	}
+	return nil
+}
+
+// StopAll implements pipeline.Engine.
+func (e *Engine) StopAll(parent context.Context) error {
+	ctx, cancel := e.ctx(parent)
+	defer cancel()
+	list, err := containers.List(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("list containers: %w", err)
+	}
+	var errs []error
+	for _, c := range list {
+		if err := containers.Stop(ctx, c.ID, new(containers.StopOptions).WithTimeout(5).WithIgnore(true)); err != nil {
+			errs = append(errs, fmt.Errorf("stop %s: %w", c.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
