@@ -1,0 +1,93 @@
+// Command b2c is the host side of b2c: it checks and explains kernel
+// command lines before they go to a hundred machines.
+//
+// Exit codes: 0 success; 1 the command line has errors (lint); 2 usage.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `usage: b2c COMMAND [ARGS]
+
+commands:
+  lint [CMDLINE | -f FILE | -]     check a kernel command line; exit 1 on errors
+  explain [CMDLINE | -f FILE | -]  print what the agent will do with it
+`
+
+// errUsage makes main exit 2.
+type errUsage struct{ msg string }
+
+func (e errUsage) Error() string { return e.msg }
+
+func main() {
+	err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	switch e := err.(type) {
+	case nil:
+		return 0
+	case errUsage:
+		fmt.Fprintf(stderr, "b2c: %s\n%s", e.msg, usage)
+		return 2
+	case exitError:
+		return int(e)
+	default:
+		fmt.Fprintf(stderr, "b2c: %v\n", err)
+		return 1
+	}
+}
+
+// exitError ends the program with that code and no message: the command
+// has printed what it had to say.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errUsage{"no command"}
+	}
+	switch args[0] {
+	case "lint":
+		return lint(args[1:], stdin, stdout)
+	case "explain":
+		return explain(args[1:], stdin, stdout)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return errUsage{fmt.Sprintf("unknown command %q", args[0])}
+}
+
+// readCmdline takes the command line as arguments, from a file (-f FILE)
+// or from stdin ("-" or nothing).
+func readCmdline(args []string, stdin io.Reader) (string, error) {
+	switch {
+	case len(args) == 0 || len(args) == 1 && args[0] == "-":
+		b, err := io.ReadAll(stdin)
+		return string(b), err
+	case args[0] == "-f":
+		if len(args) != 2 {
+			return "", errUsage{"-f takes one file"}
+		}
+		b, err := os.ReadFile(args[1])
+		if err != nil {
+			return "", fmt.Errorf("read command line: %w", err)
+		}
+		return string(b), nil
+	}
+	s := ""
+	for i, a := range args {
+		if i > 0 {
+			s += " "
+		}
+		s += a
+	}
+	return s, nil
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestRun(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		args     []string
+		stdin    string
+		wantCode int
+		wantOut  []string
+	}{
+		{"lint ok with kernel args", []string{"lint", `console=ttyS0 quiet loglevel=6 SALAD.machine_id=42 b2c.run="-ti docker://alpine echo hi"`}, "", 0, []string{"OK"}},
+		{"lint stdin", []string{"lint"}, `b2c.poweroff_delay=abc`, 1, []string{`ERROR: b2c.poweroff_delay=abc: invalid value "abc"`}},
+		{"lint bad podman flag", []string{"lint", `b2c.run="--no-such-flag alpine"`}, "", 1, []string{"ERROR: b2c.run=--no-such-flag alpine", "unknown flag"}},
+		{"lint unknown option warns", []string{"lint", `b2c.frob=1`}, "", 0, []string{"WARNING: b2c.frob=1: unknown option", "OK"}},
+		{"explain", []string{"explain", `b2c.run="-v x:/x docker://alpine echo hi" b2c.pipefail b2c.shutdown_cmd="poweroff -f"`}, "", 0,
+			[]string{"Stage 1: podman create --privileged=true --network=host --pull=always -v x:/x docker://alpine echo hi", "Network: DHCP", "Cache: none", "Shutdown: run `poweroff -f`", "Pipefail"}},
+		{"explain errors", []string{"explain", `b2c.timeout=x`}, "", 0, []string{"No container will run"}},
+		{"no command", nil, "", 2, nil},
+		{"bad command", []string{"frob"}, "", 2, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			err := run(context.Background(), tt.args, strings.NewReader(tt.stdin), &out, &errb)
+			if code := exitCode(err, &errb); code != tt.wantCode {
+				t.Errorf("run(%q) exit %d, want %d; out:\n%s%s", tt.args, code, tt.wantCode, out.String(), errb.String())
+			}
+			for _, w := range tt.wantOut {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("run(%q) output lacks %q:\n%s", tt.args, w, out.String())
+				}
+			}
+		})
+	}
+}
