@@ -83,10 +83,10 @@ func (a *agent) boot(ctx context.Context) {
 	}
 	con := a.con
 	status := &a.status
-	// Libraries (u-root's DHCP client, podman's bindings) log on their
-	// own: keep their lines in the console's format.
-	log.SetFlags(0)
-	log.SetOutput(lineWriter(con.Logf))
+	// u-root's DHCP client logs whole packets; the network step prints
+	// its own summary and diagnostics instead.
+	log.SetOutput(io.Discard)
+	// podman's bindings log warnings: keep them in the console's format.
 	logrus.SetOutput(lineWriter(con.Logf))
 	logrus.SetLevel(logrus.WarnLevel)
 
@@ -275,5 +275,3 @@ func (l lineWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
-
-var _ io.Writer = lineWriter(nil)

@@ -89,7 +89,11 @@ func Read(root string) Info {
 		}
 		size := "?"
 		if b, err := os.ReadFile(p("/sys/block/" + name + "/size")); err == nil {
-			if sectors, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err == nil {
+			sectors, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+			if err == nil && sectors == 0 {
+				continue // an unconnected nbd, an empty drive
+			}
+			if err == nil {
 				size = fmt.Sprintf("%.1f GiB", float64(sectors*512)/(1<<30))
 			}
 		}

@@ -17,6 +17,7 @@ func TestRead(t *testing.T) {
 		"proc/meminfo":              "MemTotal:         524288 kB\nMemFree: 1 kB\n",
 		"sys/block/vda/size":        "2097152\n",
 		"sys/block/loop0/size":      "0\n",
+		"sys/block/nbd0/size":       "0\n",
 	} {
 		p := filepath.Join(root, path)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

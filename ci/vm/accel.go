@@ -1,0 +1,80 @@
+package vm
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+const (
+	accelKVM = "kvm"
+	accelTCG = "tcg,thread=multi"
+
+	// probeTimeout bounds the KVM probe boot. A kernel without an
+	// initramfs panics within a second under KVM; TCG-speed or a hang
+	// means KVM is not worth using.
+	probeTimeout = 10 * time.Second
+)
+
+// accelProbe remembers, for the life of the process, whether KVM works:
+// /dev/kvm may exist and still fail (nested virtualization that rejects
+// MSRs, a hung vCPU), so only a real boot tells.
+type accelProbe struct {
+	once  sync.Once
+	accel string
+	why   string
+}
+
+// probe is the process-wide probe result: whether KVM works does not
+// change while tests run, and each probe costs a boot.
+var probe accelProbe
+
+// get returns the accelerator to use and why, probing on the first call.
+func (p *accelProbe) get(qemu, kernel string) (accel, why string) {
+	p.once.Do(func() { p.accel, p.why = probeKVM(qemu, kernel) })
+	return p.accel, p.why
+}
+
+// probeKVM boots kernel under KVM without an initramfs, which must reach
+// the kernel banner and end (panic=-1, -no-reboot) within probeTimeout.
+func probeKVM(qemu, kernel string) (accel, why string) {
+	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+	if err != nil {
+		return accelTCG, fmt.Sprintf("kvm unusable: %v", err)
+	}
+	f.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	c := config{qemu: qemu, kernel: kernel, memoryMB: 256, smp: 1}
+	cmd := exec.CommandContext(ctx, qemu, c.args(accelKVM)...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	err = cmd.Run()
+	switch {
+	case ctx.Err() != nil:
+		return accelTCG, fmt.Sprintf("kvm probe boot did not end within %v", probeTimeout)
+	case err != nil:
+		return accelTCG, fmt.Sprintf("kvm probe failed: %v: %s", err, lastLine(out.String()))
+	case !strings.Contains(out.String(), "Linux version"):
+		return accelTCG, "kvm probe boot printed no kernel banner"
+	}
+	return accelKVM, "kvm probe boot succeeded"
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
