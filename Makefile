@@ -6,7 +6,8 @@ OUT      := out
 KERNEL   := $(OUT)/bzImage
 INITRD   := $(OUT)/initramfs.linux_amd64.cpio.zst
 PODMAN   := $(OUT)/podman
-# podman and the agent (which links podman's bindings) build without cgo
+# podman needs cgo for its overlay storage driver (without it: "driver not
+# supported"); the agent (which links podman's bindings) builds without.
 # and without the storage drivers the image does not use.
 TAGS     := exclude_graphdriver_btrfs btrfs_noversion exclude_graphdriver_devicemapper containers_image_openpgp
 export GOFLAGS := -mod=mod
@@ -25,7 +26,7 @@ kernel: $(KERNEL)
 
 $(PODMAN): go.mod go.sum | deps
 	@mkdir -p $(OUT)
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -tags '$(TAGS)' -o $@ github.com/containers/podman/v4/cmd/podman
+	CGO_ENABLED=1 $(GO) build -trimpath -ldflags='-s -w' -tags '$(TAGS)' -o $@ github.com/containers/podman/v4/cmd/podman
 
 # The initramfs is cheap to rebuild next to the kernel and podman, and its
 # inputs are many Go packages: always rebuild it.

@@ -37,20 +37,20 @@ var probe accelProbe
 
 // get returns the accelerator to use and why, probing on the first call.
 func (p *accelProbe) get(qemu, kernel string) (accel, why string) {
-	p.once.Do(func() { p.accel, p.why = probeKVM(qemu, kernel) })
+	p.once.Do(func() { p.accel, p.why = probeKVM(qemu, kernel, "/dev/kvm", probeTimeout) })
 	return p.accel, p.why
 }
 
 // probeKVM boots kernel under KVM without an initramfs, which must reach
-// the kernel banner and end (panic=-1, -no-reboot) within probeTimeout.
-func probeKVM(qemu, kernel string) (accel, why string) {
-	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+// the kernel banner and end (panic=-1, -no-reboot) within timeout.
+func probeKVM(qemu, kernel, dev string, timeout time.Duration) (accel, why string) {
+	f, err := os.OpenFile(dev, os.O_RDWR, 0)
 	if err != nil {
 		return accelTCG, fmt.Sprintf("kvm unusable: %v", err)
 	}
 	f.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	c := config{qemu: qemu, kernel: kernel, memoryMB: 256, smp: 1}
 	cmd := exec.CommandContext(ctx, qemu, c.args(accelKVM)...)
@@ -59,10 +59,12 @@ func probeKVM(qemu, kernel string) (accel, why string) {
 	cmd.Stderr = &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// Do not wait on a pipe that a leftover child might hold open.
+	cmd.WaitDelay = time.Second
 	err = cmd.Run()
 	switch {
 	case ctx.Err() != nil:
-		return accelTCG, fmt.Sprintf("kvm probe boot did not end within %v", probeTimeout)
+		return accelTCG, fmt.Sprintf("kvm probe boot did not end within %v", timeout)
 	case err != nil:
 		return accelTCG, fmt.Sprintf("kvm probe failed: %v: %s", err, lastLine(out.String()))
 	case !strings.Contains(out.String(), "Linux version"):

@@ -8,7 +8,6 @@ import (
 
 // Logger is what TestLog needs of a *testing.T.
 type Logger interface {
-	Helper()
 	Log(args ...any)
 }
 
@@ -31,7 +30,6 @@ func (w *testLog) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		w.t.Helper()
 		w.t.Log(string(w.buf[:i]))
 		w.buf = w.buf[i+1:]
 	}

@@ -38,7 +38,7 @@ import (
 const tailLines = 30
 
 // errKilled is why a VM ended when Kill was called.
-var errKilled = errors.New("vm killed")
+var errKilled = errors.New("killed by vm.Kill")
 
 // Line is one console line.
 type Line struct {
@@ -161,7 +161,7 @@ func (v *VM) supervise(ctx context.Context) {
 	case <-timer.C:
 		v.stop(fmt.Errorf("vm timed out after %v", v.timeout))
 	case <-ctx.Done():
-		v.stop(fmt.Errorf("vm: %w", context.Cause(ctx)))
+		v.stop(fmt.Errorf("context ended: %w", context.Cause(ctx)))
 	case <-v.kill:
 		v.stop(errKilled)
 	}
@@ -170,10 +170,15 @@ func (v *VM) supervise(ctx context.Context) {
 // stop records why the harness ends QEMU and kills its process group.
 func (v *VM) stop(reason error) {
 	v.mu.Lock()
-	if v.reason == nil && !v.done {
+	done := v.done
+	if v.reason == nil && !done {
 		v.reason = reason
 	}
 	v.mu.Unlock()
+	if done {
+		// QEMU is reaped: its pid may belong to someone else by now.
+		return
+	}
 	v.logf("vm: %v: killing qemu", reason)
 	// ESRCH just means QEMU already ended.
 	_ = syscall.Kill(-v.cmd.Process.Pid, syscall.SIGKILL)
@@ -223,14 +228,18 @@ func (v *VM) addLineLocked(raw string, at time.Duration) {
 	v.logf("[%8.3fs] %s", at.Seconds(), text)
 }
 
-// cleanLine drops the serial line's \r and, like a terminal, shows only
-// what follows a carriage return in the middle of a line.
+// ansiEscape matches terminal escape sequences, which SeaBIOS prints
+// before the kernel's first line: CSI sequences and two-byte ones (ESC c).
+var ansiEscape = regexp.MustCompile(`\x1b(\[[0-9;?]*[ -/]*[@-~]|[@-Z\\-_a-z])`)
+
+// cleanLine drops the serial line's \r and escape sequences and, like a
+// terminal, shows only what follows a carriage return within a line.
 func cleanLine(s string) string {
 	s = strings.TrimRight(s, "\r")
 	if i := strings.LastIndexByte(s, '\r'); i >= 0 {
 		s = s[i+1:]
 	}
-	return s
+	return ansiEscape.ReplaceAllString(s, "")
 }
 
 func (v *VM) readStderr(r io.Reader) {

@@ -34,7 +34,9 @@ type Engine struct {
 // -i containers read stdin.
 func Connect(ctx context.Context, uri string, con *console.Console, stdin *os.File, out io.Writer) (*Engine, error) {
 	for {
-		conn, err := bindings.NewConnection(ctx, uri)
+		// The connection lives in the context it is made with: it must
+		// outlive ctx, which only bounds the wait.
+		conn, err := bindings.NewConnection(context.WithoutCancel(ctx), uri)
 		if err == nil {
 			return &Engine{conn: conn, con: con, stdin: stdin, out: out, tries: 5, backoff: time.Second}, nil
 		}

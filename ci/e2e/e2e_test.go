@@ -1,0 +1,77 @@
+// Package e2e boots b2c's kernel and initramfs in QEMU against a real
+// registry on the host and checks what the console says. Each scenario is
+// a small TestX; the shared harness is in harness_test.go.
+package e2e
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestSuccess(t *testing.T) {
+	v := boot(t, run(`echo hello from b2c`))
+	expect(t, v, `^hello from b2c$`)
+	if got := status(t, v); got != 0 {
+		t.Errorf("pipeline status = %d, want 0", got)
+	}
+	for _, marker := range []string{"section_start:", "section_end:", "Linux version: ", "Boot2container version: ", "RAM: "} {
+		if !strings.Contains(v.Console(), marker) {
+			t.Errorf("console lacks %q", marker)
+		}
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	v := boot(t, run(`sh -c 'exit 3'`))
+	if got := status(t, v); got != 3 {
+		t.Errorf("pipeline status = %d, want 3", got)
+	}
+}
+
+func TestTwoStagesInOrder(t *testing.T) {
+	v := boot(t, run(`echo stage-one`), run(`echo stage-two`))
+	expect(t, v, `^stage-one$`)
+	expect(t, v, `^stage-two$`)
+	if got := status(t, v); got != 0 {
+		t.Errorf("pipeline status = %d, want 0", got)
+	}
+}
+
+func TestMissingImage(t *testing.T) {
+	image := reg.GuestAddr() + "/b2c/no-such-image:latest"
+	v := boot(t, `b2c.run="--tls-verify=false docker://`+image+` echo never"`)
+	m := expect(t, v, `ERROR: .*`)
+	if !strings.Contains(m[0], "b2c/no-such-image") {
+		t.Errorf("ERROR line %q does not name the image", m[0])
+	}
+	if got := status(t, v); got == 0 {
+		t.Errorf("pipeline status = 0, want non-zero")
+	}
+	if strings.Contains(v.Console(), "never") && regexp.MustCompile(`(?m)^never$`).MatchString(v.Console()) {
+		t.Errorf("the container ran")
+	}
+}
+
+func TestNoNetworkCard(t *testing.T) {
+	v := boot(t, noNIC, run(`echo never`))
+	expect(t, v, `ERROR: Could not connect to the network, shutting down!`)
+	if got := status(t, v); got != 1 {
+		t.Errorf("pipeline status = %d, want 1", got)
+	}
+}
+
+// A container that leaves an orphan behind: conmon double-forks, so PID 1
+// inherits it; the next stage, in the host's PID namespace, counts the
+// zombies.
+func TestOrphansReaped(t *testing.T) {
+	v := boot(t, run(`sh -c 'sleep 1 & exit 0'`),
+		run(`--pid=host`, `sh -c 'sleep 3; echo zombies=$(ps -o stat | grep -c ^Z)'`))
+	m := expect(t, v, `^zombies=(\d+)$`)
+	if m[1] != "0" {
+		t.Errorf("zombies = %s, want 0\n%s", m[1], v.Console())
+	}
+	if got := status(t, v); got != 0 {
+		t.Errorf("pipeline status = %d, want 0", got)
+	}
+}

@@ -1,0 +1,132 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/b2c-dev/b2c/ci/images"
+	"github.com/b2c-dev/b2c/ci/registry"
+	"github.com/b2c-dev/b2c/ci/vm"
+)
+
+// The registry and the test image every scenario uses.
+var (
+	reg       *registry.Registry
+	busybox   string // the image as the guest names it
+	kernel    string
+	initramfs string
+)
+
+// vmTimeout bounds each VM: TCG boots take seconds, pulls a few more.
+const vmTimeout = 4 * time.Minute
+
+func TestMain(m *testing.M) {
+	os.Exit(setup(m))
+}
+
+func setup(m *testing.M) int {
+	out := os.Getenv("B2C_OUT")
+	if out == "" {
+		out = "../../out"
+	}
+	kernel = filepath.Join(out, "bzImage")
+	initramfs = filepath.Join(out, "initramfs.linux_amd64.cpio.zst")
+	for _, f := range []string{kernel, initramfs} {
+		if _, err := os.Stat(f); err != nil {
+			// Not a skip: the end-to-end suite is part of make test,
+			// which builds these first.
+			fmt.Fprintf(os.Stderr, "e2e: %v (run make all first)\n", err)
+			return 1
+		}
+	}
+	dir, err := os.MkdirTemp("", "b2c-e2e-registry-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	reg, err = registry.Start(ctx, dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer reg.Close()
+	img, err := images.Busybox()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := images.Push(ctx, img, reg.Addr()+"/b2c/busybox:latest"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	busybox = reg.GuestAddr() + "/b2c/busybox:latest"
+	return m.Run()
+}
+
+// option is a kernel argument or a VM option for boot.
+type option any
+
+var noNIC = vm.NoNIC()
+
+// run returns a b2c.run option running the test image with podman flags
+// and a command: run(`echo hi`), run(`--pid=host`, `ps`).
+func run(flagsAndCmd ...string) string {
+	flags, cmd := "", flagsAndCmd[len(flagsAndCmd)-1]
+	if len(flagsAndCmd) > 1 {
+		flags = strings.Join(flagsAndCmd[:len(flagsAndCmd)-1], " ") + " "
+	}
+	return `b2c.run="--tls-verify=false ` + flags + `docker://` + busybox + ` ` + cmd + `"`
+}
+
+// boot starts a VM with b2c and the given kernel arguments and options.
+func boot(t *testing.T, opts ...option) *vm.VM {
+	t.Helper()
+	vo := []vm.Option{vm.Kernel(kernel), vm.Initramfs(initramfs), vm.Timeout(vmTimeout), vm.Log(vm.TestLog(t))}
+	for _, o := range opts {
+		switch o := o.(type) {
+		case string:
+			vo = append(vo, vm.Append(o))
+		case vm.Option:
+			vo = append(vo, o)
+		default:
+			t.Fatalf("boot: bad option %T", o)
+		}
+	}
+	v, err := vm.Start(t.Context(), vo...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(v.Kill)
+	return v
+}
+
+// expect waits for a console line, failing the test if it never comes.
+func expect(t *testing.T, v *vm.VM, re string) []string {
+	t.Helper()
+	m, err := v.Expect(re)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// status waits for the end-of-run lines and for QEMU to exit, and returns
+// the pipeline status the console gave.
+func status(t *testing.T, v *vm.VM) int {
+	t.Helper()
+	m := expect(t, v, `\[.*\]: Execution is over, pipeline status: (\d+)$`)
+	expect(t, v, `^(It's now safe to turn off your computer|Rebooting the computer)$`)
+	if err := v.Wait(); err != nil {
+		t.Fatalf("QEMU: %v", err)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}

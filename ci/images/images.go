@@ -1,0 +1,250 @@
+// Package images builds the container images of the end-to-end tests from
+// Debian's static busybox with go-containerregistry, and pushes them to a
+// registry: no Docker engine, no download. Images are reproducible (fixed
+// timestamps and owners), so a rebuilt image has the same digest and a
+// guest's cache can be checked across test runs.
+package images
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// BusyboxPath is the static busybox of Debian's busybox-static package.
+const BusyboxPath = "/bin/busybox"
+
+// epoch stamps every file and config, for reproducible digests.
+var epoch = time.Unix(0, 0).UTC()
+
+// File is a file of a layer.
+type File struct {
+	Path string      // absolute or relative to /; parents are created
+	Data []byte      // contents of a regular file
+	Mode fs.FileMode // permissions, 0644 if 0; fs.ModeDir for a directory
+	Link string      // if set, a symbolic link to Link
+}
+
+// Layer returns a layer holding files, in order, owned by root.
+func Layer(files ...File) (v1.Layer, error) {
+	b, err := tarFiles(files)
+	if err != nil {
+		return nil, fmt.Errorf("layer: %w", err)
+	}
+	return layerFromTar(b, gzip.DefaultCompression)
+}
+
+func layerFromTar(b []byte, level int) (v1.Layer, error) {
+	l, err := tarball.LayerFromOpener(
+		func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil },
+		tarball.WithMediaType(types.OCILayer),
+		tarball.WithCompressionLevel(level),
+		// The digest and the push each compress the layer otherwise.
+		tarball.WithCompressedCaching,
+	)
+	if err != nil {
+		return nil, fmt.Errorf("layer: %w", err)
+	}
+	return l, nil
+}
+
+// tarFiles writes files into a tar, with the parent directories the
+// files list does not name itself.
+func tarFiles(files []File) ([]byte, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	dirs := map[string]bool{}
+	var mkdirs func(dir string) error
+	mkdirs = func(dir string) error {
+		if dir == "." || dir == "/" || dirs[dir] {
+			return nil
+		}
+		if err := mkdirs(path.Dir(dir)); err != nil {
+			return err
+		}
+		dirs[dir] = true
+		return tw.WriteHeader(header(dir+"/", tar.TypeDir, 0o755))
+	}
+	for _, f := range files {
+		p := strings.Trim(path.Clean("/"+f.Path), "/")
+		if p == "" {
+			return nil, fmt.Errorf("bad path %q", f.Path)
+		}
+		if err := mkdirs(path.Dir(p)); err != nil {
+			return nil, err
+		}
+		perm := int64(f.Mode.Perm())
+		if f.Mode&fs.ModeSticky != 0 {
+			perm |= 0o1000
+		}
+		var h *tar.Header
+		switch {
+		case f.Link != "":
+			h = header(p, tar.TypeSymlink, 0o777)
+			h.Linkname = f.Link
+		case f.Mode.IsDir():
+			if perm == 0 {
+				perm = 0o755
+			}
+			dirs[p] = true
+			h = header(p+"/", tar.TypeDir, perm)
+		default:
+			if perm == 0 {
+				perm = 0o644
+			}
+			h = header(p, tar.TypeReg, perm)
+			h.Size = int64(len(f.Data))
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(f.Data); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func header(name string, typ byte, mode int64) *tar.Header {
+	return &tar.Header{
+		Name: name, Typeflag: typ, Mode: mode, ModTime: epoch,
+		Uname: "root", Gname: "root", Format: tar.FormatPAX,
+	}
+}
+
+// Busybox returns a linux/amd64 image with /bin/busybox, a link in /bin for
+// each of its applets, /tmp, a root user, PATH=/bin:/usr/bin and sh as its
+// command.
+func Busybox() (v1.Image, error) { return busybox(BusyboxPath) }
+
+func busybox(bin string) (v1.Image, error) {
+	bb, err := os.ReadFile(bin)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("busybox image: %w: apt-get install busybox-static", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("busybox image: %w", err)
+	}
+	out, err := exec.Command(bin, "--list").Output()
+	if err != nil {
+		return nil, fmt.Errorf("busybox image: %s --list: %w (is it busybox-static?)", bin, err)
+	}
+	applets := strings.Fields(string(out))
+	if !slices.Contains(applets, "sh") {
+		return nil, fmt.Errorf("busybox image: %s has no sh applet", bin)
+	}
+	files := []File{
+		{Path: "bin/busybox", Data: bb, Mode: 0o755},
+		{Path: "usr/bin", Mode: fs.ModeDir | 0o755},
+		{Path: "tmp", Mode: fs.ModeDir | fs.ModeSticky | 0o777},
+		{Path: "root", Mode: fs.ModeDir | 0o700},
+		{Path: "etc/passwd", Data: []byte("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n")},
+		{Path: "etc/group", Data: []byte("root:x:0:\nnobody:x:65534:\n")},
+	}
+	for _, a := range applets {
+		if a != "busybox" && !strings.Contains(a, "/") {
+			files = append(files, File{Path: "bin/" + a, Link: "busybox"})
+		}
+	}
+	l, err := Layer(files...)
+	if err != nil {
+		return nil, fmt.Errorf("busybox image: %w", err)
+	}
+	img, err := mutate.AppendLayers(ociEmpty(), l)
+	if err != nil {
+		return nil, fmt.Errorf("busybox image: %w", err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("busybox image: %w", err)
+	}
+	cf = cf.DeepCopy()
+	cf.Architecture, cf.OS = "amd64", "linux"
+	cf.Created = v1.Time{Time: epoch}
+	cf.Config.Env = []string{"PATH=/bin:/usr/bin"}
+	cf.Config.Cmd = []string{"sh"}
+	img, err = mutate.ConfigFile(img, cf)
+	if err != nil {
+		return nil, fmt.Errorf("busybox image: %w", err)
+	}
+	return img, nil
+}
+
+// ociEmpty is an empty image with OCI media types, which podman, like
+// every current client, pulls.
+func ociEmpty() v1.Image {
+	return mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+}
+
+// WithFiles returns img with one more layer holding files.
+func WithFiles(img v1.Image, files ...File) (v1.Image, error) {
+	l, err := Layer(files...)
+	if err != nil {
+		return nil, err
+	}
+	img, err = mutate.AppendLayers(img, l)
+	if err != nil {
+		return nil, fmt.Errorf("append layer: %w", err)
+	}
+	return img, nil
+}
+
+// WithBlob returns img with one more layer holding, at path, size bytes
+// that look random but only depend on seed: a big, incompressible image
+// with a known digest, for download and cache tests.
+func WithBlob(img v1.Image, path string, size int, seed int64) (v1.Image, error) {
+	var key [32]byte
+	binary.LittleEndian.PutUint64(key[:], uint64(seed))
+	data := make([]byte, size)
+	_, _ = rand.NewChaCha8(key).Read(data) // never fails
+	b, err := tarFiles([]File{{Path: path, Data: data}})
+	if err != nil {
+		return nil, fmt.Errorf("blob layer: %w", err)
+	}
+	// Random bytes do not compress: do not spend seconds trying.
+	l, err := layerFromTar(b, gzip.NoCompression)
+	if err != nil {
+		return nil, err
+	}
+	img, err = mutate.AppendLayers(img, l)
+	if err != nil {
+		return nil, fmt.Errorf("append blob layer: %w", err)
+	}
+	return img, nil
+}
+
+// Push writes img to ref (host:port/name:tag) on a plain-HTTP registry.
+func Push(ctx context.Context, img v1.Image, ref string) error {
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		return fmt.Errorf("push %s: %w", ref, err)
+	}
+	if err := remote.Write(r, img, remote.WithContext(ctx)); err != nil {
+		return fmt.Errorf("push %s: %w", ref, err)
+	}
+	return nil
+}
