@@ -1,4 +1,5 @@
-// Command mkinitramfs builds b2c's initramfs (see package image).
+// Command mkinitramfs builds b2c's initramfs (see package image). Run it
+// from the repository's root:
 //
 //	go run ./mkinitramfs -o out/initramfs.linux_amd64.cpio.zst -podman out/podman
 package main
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/u-root/uio/llog"
@@ -26,41 +28,53 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
+	cfg := image.Defaults()
 	fs := flag.NewFlagSet("mkinitramfs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg := image.Config{}
-	fs.StringVar(&cfg.Output, "o", "out/initramfs.linux_amd64.cpio.zst", "the initramfs to write")
-	fs.StringVar(&cfg.Init, "init", "github.com/b2c-dev/b2c/init", "the agent's Go package, /init")
-	fs.StringVar(&cfg.Podman, "podman", "out/podman", "the podman binary to ship")
-	fs.StringVar(&cfg.Configs, "configs", "configs", "the directory shipped in /etc/containers")
-	fs.StringVar(&cfg.Version, "version", "", "the version in /etc/b2c.version (default: git describe)")
-	fs.StringVar(&cfg.Modules, "modules", "", "a distribution kernel's /lib/modules/VERSION to ship, for a kernel other than b2c's")
-	level := fs.Int("level", 3, "zstd level: 1 fastest, 4 best")
+	fs.StringVar(&cfg.Output, "o", cfg.Output, "the zstd-compressed initramfs to write")
+	fs.StringVar(&cfg.Init, "init", cfg.Init, "the Go package of /init")
+	fs.StringVar(&cfg.Podman, "podman", cfg.Podman, "the podman binary to ship as /usr/bin/podman")
+	fs.StringVar(&cfg.Configs, "configs", cfg.Configs, "the directory of the files shipped in /etc/containers")
+	version := fs.String("version", "", "the contents of /etc/b2c.version (default: git describe --always --dirty, else \"dev\")")
+	fs.StringVar(&cfg.Modules, "modules", "", "a distribution kernel's /lib/modules/VERSION to ship, for a kernel other than b2c's (which has every driver built in)")
+	fs.StringVar(&cfg.Base, "base", "", "an uncompressed newc cpio archive to merge in (the image's own files win)")
+	level := fs.Int("level", int(cfg.Level), "zstd level: 1 fastest, 2 default, 3 better, 4 best")
 	verbose := fs.Bool("v", false, "print the builder's log")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
 	cfg.Level = zstd.EncoderLevel(*level)
+	if cfg.Level < zstd.SpeedFastest || cfg.Level > zstd.SpeedBestCompression {
+		return fmt.Errorf("-level %d: want 1 to 4", *level)
+	}
+	cfg.Version = *version
 	if cfg.Version == "" {
 		cfg.Version = gitVersion()
 	}
 	lvl := slog.LevelWarn
 	if *verbose {
-		lvl = slog.LevelInfo
+		lvl = slog.LevelDebug
 	}
 	l := llog.New(lvl, func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) })
+	start := time.Now()
 	res, err := image.Build(l, cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: %.1f MB raw, %.1f MB zstd\n", cfg.Output, float64(res.Raw)/1e6, float64(res.Compressed)/1e6)
+	fmt.Fprintf(stdout, "%s (%s): %d records, %.1f MB raw, %.1f MB zstd, in %.1fs\n",
+		cfg.Output, cfg.Version, res.Records, float64(res.Raw)/1e6, float64(res.Compressed)/1e6, time.Since(start).Seconds())
 	return nil
 }
 
+// gitVersion describes the checkout mkinitramfs runs in, or returns "dev"
+// outside of one (a source tarball).
 func gitVersion() string {
 	out, err := exec.Command("git", "describe", "--always", "--dirty").Output()
-	if err != nil {
-		return "dev"
+	if v := strings.TrimSpace(string(out)); err == nil && v != "" {
+		return v
 	}
-	return strings.TrimSpace(string(out))
+	return "dev"
 }

@@ -15,9 +15,23 @@ func TestSuccess(t *testing.T) {
 	if got := status(t, v); got != 0 {
 		t.Errorf("pipeline status = %d, want 0", got)
 	}
-	for _, marker := range []string{"section_start:", "section_end:", "Linux version: ", "Boot2container version: ", "RAM: "} {
-		if !strings.Contains(v.Console(), marker) {
-			t.Errorf("console lacks %q", marker)
+	// The lines lab software parses, byte for byte (shared/spec/cmdline.md §8).
+	for _, re := range []string{
+		`(?m)^\x1b\[0Ksection_start:\d+:b2c_setup\[collapsed=true\]\r\x1b\[0K`,
+		`(?m)^\x1b\[0Ksection_end:\d+:b2c_setup\r\x1b\[0K$`,
+		`(?m)^\x1b\[0Ksection_start:\d+:container_run\r\x1b\[0K`,
+		`(?m)^\x1b\[0Ksection_start:\d+:runtime_info\[collapsed=true\]\r\x1b\[0K`,
+		`(?m)^\[ *\d+\.\d\d\]: Linux version: \S+$`,
+		`(?m)^\[ *\d+\.\d\d\]: Boot2container version: \S+$`,
+		`(?m)^\[ *\d+\.\d\d\]: Architecture: amd64$`,
+		`(?m)^\[ *\d+\.\d\d\]: CPU: `,
+		`(?m)^\[ *\d+\.\d\d\]: RAM: `,
+		`(?m)^\[ *\d+\.\d\d\]: Block devices: `,
+		`(?m)^\[ *\d+\.\d\d\]: Execution is over, pipeline status: 0\r?$`,
+		`(?m)^It's now safe to turn off your computer\r?$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(v.RawConsole()) {
+			t.Errorf("console does not match %q", re)
 		}
 	}
 }

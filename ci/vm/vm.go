@@ -42,7 +42,8 @@ var errKilled = errors.New("killed by vm.Kill")
 
 // Line is one console line.
 type Line struct {
-	Text string        // without the line ending
+	Text string        // without the line ending, \r and escape sequences
+	Raw  string        // as the guest wrote it, without the line ending
 	At   time.Duration // since QEMU was started
 }
 
@@ -224,7 +225,7 @@ func (v *VM) addConsole(s string, at time.Duration) {
 
 func (v *VM) addLineLocked(raw string, at time.Duration) {
 	text := cleanLine(raw)
-	v.lines = append(v.lines, Line{Text: text, At: at})
+	v.lines = append(v.lines, Line{Text: text, Raw: strings.TrimSuffix(raw, "\r"), At: at})
 	v.logf("[%8.3fs] %s", at.Seconds(), text)
 }
 
@@ -386,6 +387,21 @@ func (v *VM) Console() string {
 	var b strings.Builder
 	for _, l := range v.lines {
 		b.WriteString(l.Text)
+		b.WriteByte('\n')
+	}
+	b.WriteString(v.partial)
+	return b.String()
+}
+
+// RawConsole returns the console so far as the guest wrote it, escape
+// sequences and carriage returns included, for byte-exact checks of
+// lines that lab software parses.
+func (v *VM) RawConsole() string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var b strings.Builder
+	for _, l := range v.lines {
+		b.WriteString(l.Raw)
 		b.WriteByte('\n')
 	}
 	b.WriteString(v.partial)

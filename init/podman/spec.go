@@ -65,6 +65,9 @@ func parseFlags(args []string) (*cobra.Command, *entities.ContainerCreateOptions
 	cmd.SetErr(io.Discard)
 	flags := cmd.Flags()
 	flags.SetInterspersed(false)
+	// The flags' defaults come from vals: without these, an unset
+	// --memory-swappiness is 0, which crun refuses on cgroup v2.
+	common.DefineCreateDefaults(&vals)
 	common.DefineCreateFlags(cmd, &vals, entities.CreateMode)
 	common.DefineNetFlags(cmd)
 	flags.SetNormalizeFunc(utils.AliasFlags)

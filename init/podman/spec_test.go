@@ -19,6 +19,11 @@ func TestParse(t *testing.T) {
 			return r.Image == "alpine" && reflect.DeepEqual(r.Spec.Command, []string{"echo", "hi"}) &&
 				r.Spec.Privileged && r.Spec.NetNS.NSMode == specgen.Host && r.PullPolicy.String() == "always"
 		}},
+		{"alpine", func(r *Request) bool {
+			// Resource limits that crun refuses on cgroup v2 when set
+			// (memory swappiness) stay unset unless asked for.
+			return r.Spec.ResourceLimits == nil || r.Spec.ResourceLimits.Memory == nil || r.Spec.ResourceLimits.Memory.Swappiness == nil
+		}},
 		{"-ti docker://alpine sh", func(r *Request) bool { return r.Interactive && r.TTY && r.Spec.Terminal && r.Spec.Stdin }},
 		{"-e A=b -e 'C=d e' -w /tmp --entrypoint sh alpine", func(r *Request) bool {
 			return r.Spec.Env["A"] == "b" && r.Spec.Env["C"] == "d e" && r.Spec.WorkDir == "/tmp" &&

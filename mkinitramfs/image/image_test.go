@@ -1,0 +1,213 @@
+package image
+
+import (
+	"bytes"
+	"debug/elf"
+	"io"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+	mkcpio "github.com/u-root/mkuimage/cpio"
+	"github.com/u-root/u-root/pkg/cpio"
+	"github.com/u-root/uio/llog"
+)
+
+// TestBuild builds a whole image, with u-root's echo as a stand-in for the
+// agent (which takes minutes to build cold) and a script as podman, and
+// reads it back with u-root's cpio reader.
+func TestBuild(t *testing.T) {
+	dir := t.TempDir()
+	podman := filepath.Join(dir, "podman")
+	const podmanScript = "#!/bin/sh\necho fake podman\n"
+	if err := os.WriteFile(podman, []byte(podmanScript), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(dir, "base.cpio")
+	writeCPIO(t, base,
+		mkcpio.StaticFile("init", "the base's init", 0o755),
+		mkcpio.StaticFile("etc/b2c.version", "the base's version", 0o644),
+		mkcpio.StaticFile("etc/extra", "extra", 0o644),
+	)
+
+	cfg := Defaults()
+	cfg.Output = filepath.Join(dir, "out", "initramfs.cpio.zst")
+	cfg.Init = "github.com/u-root/u-root/cmds/core/echo"
+	cfg.Podman = podman
+	cfg.Configs = "../../configs"
+	cfg.Version = "v1.2.3-test"
+	cfg.Base = base
+	l := llog.New(slog.LevelWarn, t.Logf)
+	res, err := Build(l, cfg)
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+
+	compressed, err := os.ReadFile(cfg.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(cfg.Output); st.Mode().Perm() != 0o644 {
+		t.Errorf("%s: mode %v, want 0644", cfg.Output, st.Mode())
+	}
+	dec, err := zstd.NewReader(bytes.NewReader(compressed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(dec)
+	if err != nil {
+		t.Fatalf("zstd: %v", err)
+	}
+	if res.Raw != int64(len(raw)) || res.Compressed != int64(len(compressed)) {
+		t.Errorf("Build = %+v; the files are %d bytes raw, %d compressed", res, len(raw), len(compressed))
+	}
+	rs, err := cpio.ReadAllRecords(cpio.Newc.Reader(bytes.NewReader(raw)))
+	if err != nil {
+		t.Fatalf("cpio: %v", err)
+	}
+	img := map[string]cpio.Record{}
+	for _, r := range rs {
+		img[r.Name] = r
+	}
+	if res.Records != len(img) {
+		t.Errorf("Build: %d records, the archive has %d", res.Records, len(img))
+	}
+	content := func(name string) string {
+		t.Helper()
+		r, ok := img[name]
+		if !ok {
+			t.Errorf("/%s is missing", name)
+			return ""
+		}
+		b, err := io.ReadAll(io.NewSectionReader(r.ReaderAt, 0, int64(r.FileSize)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	// file checks that name is a regular file, once its symlink (in the
+	// same directory or the root's) is followed, with mode perm.
+	file := func(name string, perm uint64) {
+		t.Helper()
+		r, ok := img[name]
+		if ok && r.Mode&cpio.S_IFMT == cpio.S_IFLNK {
+			target := content(name)
+			if !path.IsAbs(target) {
+				target = path.Join(path.Dir(name), target)
+			}
+			name = strings.TrimPrefix(path.Clean(target), "/")
+			r, ok = img[name]
+		}
+		if !ok || r.Mode&cpio.S_IFMT != cpio.S_IFREG || r.Mode&0o7777 != perm {
+			t.Errorf("/%s: %v, want a regular file with mode %o", name, r.Info, perm)
+		}
+	}
+
+	file("init", 0o755)
+	if content("init") != "bin/echo" {
+		t.Errorf("/init -> %q, want bin/echo", content("init"))
+	}
+	if got := content("usr/bin/podman"); got != podmanScript {
+		t.Errorf("/usr/bin/podman = %q, want the -podman file", got)
+	}
+	file("usr/bin/podman", 0o755)
+	file("usr/bin/crun", 0o755)
+	file("usr/bin/conmon", 0o755)
+	file("sbin/mke2fs", 0o755)
+	file("lib64/ld-linux-x86-64.so.2", 0o755)
+	for _, prog := range []string{"/usr/bin/crun", "/usr/bin/conmon", "/sbin/mke2fs"} {
+		for _, so := range needed(t, prog) {
+			if _, ok := img["lib/x86_64-linux-gnu/"+so]; !ok {
+				t.Errorf("%s needs %s, missing from /lib/x86_64-linux-gnu", prog, so)
+			}
+		}
+	}
+	file("etc/ssl/certs/ca-certificates.crt", 0o644)
+	for _, c := range []string{"containers.conf", "storage.conf", "registries.conf", "policy.json"} {
+		want, err := os.ReadFile(filepath.Join("../../configs", c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := content("etc/containers/" + c); got != string(want) {
+			t.Errorf("/etc/containers/%s = %q, want configs/%s", c, got, c)
+		}
+	}
+	if _, ok := img["etc/containers/configs_test.go"]; ok {
+		t.Errorf("the configs' test ships in /etc/containers")
+	}
+	if got := content("etc/b2c.version"); got != "v1.2.3-test\n" {
+		t.Errorf("/etc/b2c.version = %q, want the -version", got)
+	}
+	// The extra cpio is merged in, its init moved away.
+	if content("etc/extra") != "extra" || content("inito") != "the base's init" {
+		t.Errorf("the base archive is not merged")
+	}
+	if content("bin/sh") != "../bbin/gosh" || content("bin/ls") != "../bbin/ls" || content("bbin/ls") != "bb" {
+		t.Errorf("tools: /bin/sh -> %q, /bin/ls -> %q, /bbin/ls -> %q", content("bin/sh"), content("bin/ls"), content("bbin/ls"))
+	}
+	file("bbin/bb", 0o755)
+	for name, mode := range map[string]uint64{
+		".":                  cpio.S_IFDIR | 0o755,
+		"tmp":                cpio.S_IFDIR | 0o1777,
+		"var/tmp":            cpio.S_IFDIR | 0o1777,
+		"var/lib/containers": cpio.S_IFDIR | 0o700,
+		"run":                cpio.S_IFDIR | 0o755,
+		"dev/console":        cpio.S_IFCHR | 0o600,
+	} {
+		if r, ok := img[name]; !ok || r.Mode != mode || r.UID != 0 || r.GID != 0 {
+			t.Errorf("/%s: %v, want mode %o owned by root", name, r.Info, mode)
+		}
+	}
+	if c := img["dev/console"]; c.Rmajor != 5 || c.Rminor != 1 {
+		t.Errorf("/dev/console: %v, want 5:1", c.Info)
+	}
+
+	// A failed build leaves the previous image, and no temporary file.
+	bad := cfg
+	bad.Init = "github.com/b2c-dev/b2c/no/such/package"
+	if _, err := Build(l, bad); err == nil {
+		t.Fatalf("Build(%s) succeeded", bad.Init)
+	}
+	if after, err := os.ReadFile(cfg.Output); err != nil || !bytes.Equal(after, compressed) {
+		t.Errorf("a failed build changed %s (%v)", cfg.Output, err)
+	}
+	if es, _ := os.ReadDir(filepath.Dir(cfg.Output)); len(es) != 1 {
+		t.Errorf("a failed build left files: %v", es)
+	}
+}
+
+func needed(t *testing.T, prog string) []string {
+	t.Helper()
+	f, err := elf.Open(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	libs, err := f.ImportedLibraries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return libs
+}
+
+func writeCPIO(t *testing.T, name string, rs ...mkcpio.Record) {
+	t.Helper()
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := mkcpio.Newc.Writer(f)
+	if err := mkcpio.WriteRecordsAndDirs(w, rs); err != nil {
+		t.Fatal(err)
+	}
+	if err := mkcpio.WriteTrailer(w); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
