@@ -7,6 +7,7 @@ replace github.com/docker/docker => github.com/docker/docker v24.0.7+incompatibl
 tool github.com/containers/podman/v4/cmd/podman
 
 require (
+	github.com/BurntSushi/toml v1.3.2
 	github.com/beevik/ntp v1.6.0
 	github.com/containers/common v0.57.4
 	github.com/containers/image/v5 v5.29.2
@@ -26,7 +27,6 @@ require (
 
 require (
 	dario.cat/mergo v1.0.0 // indirect
-	github.com/BurntSushi/toml v1.3.2 // indirect
 	github.com/VividCortex/ewma v1.2.0 // indirect
 	github.com/acarl005/stripansi v0.0.0-20180116102854-5a71ef0e047d // indirect
 	github.com/aead/serpent v0.0.0-20160714141033-fba169763ea6 // indirect

@@ -1,0 +1,120 @@
+// Package bench measures b2c's boot path (`make bench`): the initramfs
+// size, and the times from QEMU's start to /init, to the container's first
+// line and to the power off, against a floor measured in the same run: the
+// same kernel with a minimal init that runs the same payload directly.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/b2c-dev/b2c/ci/demo"
+	"github.com/b2c-dev/b2c/ci/floor"
+	"github.com/b2c-dev/b2c/ci/vm"
+)
+
+const runs = 5
+
+type timings struct{ init, first, off []time.Duration }
+
+func (t *timings) add(v *vm.VM, initRE, firstRE, offRE string) error {
+	for _, x := range []struct {
+		re  string
+		dst *[]time.Duration
+	}{{initRE, &t.init}, {firstRE, &t.first}, {offRE, &t.off}} {
+		l, ok, err := v.FirstLine(x.re)
+		if err != nil || !ok {
+			return fmt.Errorf("no line %q: %v", x.re, err)
+		}
+		*x.dst = append(*x.dst, l.At)
+	}
+	return nil
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func rawSize(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	d, err := zstd.NewReader(f)
+	if err != nil {
+		return 0, err
+	}
+	defer d.Close()
+	return io.Copy(io.Discard, d)
+}
+
+func BenchmarkBoot(b *testing.B) {
+	out := os.Getenv("B2C_OUT")
+	if out == "" {
+		out = "../../out"
+	}
+	kernel := filepath.Join(out, "bzImage")
+	initramfs := filepath.Join(out, "initramfs.linux_amd64.cpio.zst")
+	ctx := context.Background()
+	st, err := os.Stat(initramfs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := rawSize(initramfs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	floorImg := filepath.Join(b.TempDir(), "floor.cpio.zst")
+	if err := floor.Build(ctx, floorImg); err != nil {
+		b.Fatal(err)
+	}
+	env, err := demo.Setup(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer env.Close()
+
+	var b2c, fl timings
+	for i := 0; i < b.N*runs; i++ {
+		v, status, err := env.Boot(ctx, kernel, initramfs, io.Discard)
+		if err != nil || status != 0 {
+			b.Fatalf("demo boot %d: status %d, %v", i, status, err)
+		}
+		if err := b2c.add(v, `\]: Setting up the machine$`, `^`+demo.Payload+`$`, `reboot: Power down`); err != nil {
+			b.Fatal(err)
+		}
+		fv, err := vm.Start(ctx, vm.Kernel(kernel), vm.Initramfs(floorImg), vm.NoNIC(), vm.Timeout(2*time.Minute))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := fv.Wait(); err != nil {
+			b.Fatalf("floor boot %d: %v", i, err)
+		}
+		if err := fl.add(fv, `^`+floor.FirstLine+`$`, `^`+floor.Payload+`$`, `reboot: Power down`); err != nil {
+			b.Fatal(err)
+		}
+		fv.Kill()
+	}
+	fmt.Printf("initramfs %s: %.1f MB zstd, %.1f MB raw\n", filepath.Base(initramfs), float64(st.Size())/1e6, float64(raw)/1e6)
+	fmt.Printf("median of %d boots (QEMU TCG, -smp 2, -m 512), seconds from QEMU start:\n", len(b2c.first))
+	fmt.Printf("%-8s %8s %14s %10s\n", "", "/init", "first line", "power off")
+	fmt.Printf("%-8s %8.2f %14.2f %10.2f\n", "b2c", median(b2c.init).Seconds(), median(b2c.first).Seconds(), median(b2c.off).Seconds())
+	fmt.Printf("%-8s %8.2f %14.2f %10.2f\n", "floor", median(fl.init).Seconds(), median(fl.first).Seconds(), median(fl.off).Seconds())
+	ratio := median(b2c.first).Seconds() / median(fl.first).Seconds()
+	fmt.Printf("first line / floor: %.2fx\n", ratio)
+	b.ReportMetric(median(b2c.first).Seconds(), "s/first-line")
+	b.ReportMetric(median(fl.first).Seconds(), "s/floor-first-line")
+	b.ReportMetric(ratio, "first-line/floor")
+	b.ReportMetric(float64(st.Size())/1e6, "MB-zstd")
+}
