@@ -22,6 +22,8 @@ import (
 	"github.com/b2c-dev/b2c/init/clock"
 	"github.com/b2c-dev/b2c/init/cmdline"
 	"github.com/b2c-dev/b2c/init/console"
+	"github.com/b2c-dev/b2c/init/fetch"
+	"github.com/b2c-dev/b2c/init/modules"
 	"github.com/b2c-dev/b2c/init/mounts"
 	"github.com/b2c-dev/b2c/init/network"
 	"github.com/b2c-dev/b2c/init/pipeline"
@@ -117,6 +119,17 @@ func (a *agent) boot(ctx context.Context) {
 		status.Fail("mounts")
 	}
 
+	if len(cfg.Insmods) > 0 {
+		con.Section("load_modules", "Loading the kernel modules", func() error {
+			// A module that does not load is a warning: the machine may
+			// well run without it, and the lab sees which one failed.
+			for _, err := range modules.System().Load(cfg.Insmods) {
+				con.Warnf("%v", err)
+			}
+			return nil
+		})
+	}
+
 	// podman's service starts in parallel with the network: its socket
 	// takes most of a second to come up.
 	serviceErr := startPodman(a.rp, cfg)
@@ -161,6 +174,28 @@ func (a *agent) boot(ctx context.Context) {
 				con.Warnf("could not set the time from %s: %v", peer, err)
 			} else {
 				con.Logf("Clock set from %s (offset %s)", peer, off.Round(time.Millisecond))
+			}
+			return nil
+		})
+	}
+
+	if status.Code == 0 && cfg.ExtraArgsURL != "" {
+		con.Section("parse_extra_cmdline", "Fetching more options from "+cfg.ExtraArgsURL, func() error {
+			text, err := fetch.Text(ctx, fetch.Client(cfg.Proxy, 30*time.Second), cfg.ExtraArgsURL)
+			if err != nil {
+				con.Errorf("%v", err)
+				status.Fail("parse_extra_cmdline")
+				return nil
+			}
+			before := len(parsed.Diagnostics)
+			parsed.Add(text)
+			for _, d := range parsed.Diagnostics[before:] {
+				if d.Error {
+					con.Errorf("%s: %s", d.Token, d.Message)
+					status.Fail("parse_extra_cmdline")
+				} else {
+					con.Warnf("%s: %s", d.Token, d.Message)
+				}
 			}
 			return nil
 		})

@@ -156,6 +156,8 @@ func Run(ctx context.Context, cfg *cmdline.Config, e Engine, con *console.Consol
 	for _, id := range services {
 		if err := e.Stop(ctx, id); err != nil {
 			con.Warnf("stopping the service container %s: %v", id, err)
+		} else {
+			con.Logf("Stopped the service container %s", id)
 		}
 	}
 	return st

@@ -88,7 +88,7 @@ func (r *Reaper) Start(cmd *exec.Cmd) (<-chan unix.WaitStatus, error) {
 	return ch, nil
 }
 
-// Run starts cmd and waits for it to exit or ctx to end (then it kills
+// RunCmd starts cmd and waits for it to exit or ctx to end (then it kills
 // cmd). It returns the exit code, or -1 with an error.
 func (r *Reaper) RunCmd(ctx context.Context, cmd *exec.Cmd) (int, error) {
 	ch, err := r.Start(cmd)
