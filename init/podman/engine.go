@@ -151,8 +151,20 @@ func (e *Engine) Run(parent context.Context, c cmdline.Container, env []string) 
 	}
 	// The attach ends when the container's output does; the exit code
 	// comes from a wait, which also covers containers that close their
-	// output early.
-	<-attached
+	// output early. A hijacked attach stream does not end with ctx: on a
+	// timeout or an abort, stopping the container ends it.
+	select {
+	case <-attached:
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+		defer cancel()
+		containers.Stop(sctx, id, new(containers.StopOptions).WithTimeout(5).WithIgnore(true))
+		select {
+		case <-attached:
+		case <-sctx.Done():
+		}
+		return 0, fmt.Errorf("run %s: %w", r.Image, ctx.Err())
+	}
 	code, err := containers.Wait(ctx, id, new(containers.WaitOptions).WithCondition([]define.ContainerStatus{define.ContainerStateExited, define.ContainerStateStopped}))
 	if err != nil {
 		return 0, fmt.Errorf("wait for %s: %w", r.Image, err)
