@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 )
@@ -37,5 +38,30 @@ func TestRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The README's examples are what labs copy: every `b2c lint '...'` line of
+// it must pass.
+func TestREADMEExamplesLint(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "b2c lint '") || !strings.HasSuffix(line, "'") {
+			continue
+		}
+		n++
+		arg := strings.TrimSuffix(strings.TrimPrefix(line, "b2c lint '"), "'")
+		var out, errb bytes.Buffer
+		if code := exitCode(run(context.Background(), []string{"lint", arg}, strings.NewReader(""), &out, &errb), &errb); code != 0 {
+			t.Errorf("b2c lint %q: exit %d\n%s%s", arg, code, out.String(), errb.String())
+		}
+	}
+	if n < 5 {
+		t.Errorf("found %d lint examples in README.md, want at least 5", n)
 	}
 }

@@ -97,6 +97,8 @@ func (e *Engine) pull(ctx context.Context, r *Request) error {
 }
 
 func (e *Engine) create(ctx context.Context, c cmdline.Container, env []string) (*Request, string, error) {
+	e.con.SectionStart("create_container", "Pulling and creating the container", true)
+	defer e.con.SectionEnd("create_container")
 	r, err := Parse(c.Args)
 	if err != nil {
 		return nil, "", err

@@ -1,0 +1,25 @@
+package podman
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestPermanentPullError(t *testing.T) {
+	for _, tt := range []struct {
+		err  string
+		want bool
+	}{
+		{"initializing source docker://x: reading manifest latest in 10.0.2.2:5000/x: manifest unknown", true},
+		{"name unknown: repository name not known to registry", true},
+		{"unauthorized: authentication required", true},
+		{"pinging container registry r.lab: Get \"https://r.lab/v2/\": dial tcp: lookup r.lab: no such host", true},
+		{"pinging container registry 10.0.2.2:5000: Get \"http://10.0.2.2:5000/v2/\": dial tcp 10.0.2.2:5000: connect: connection refused", false},
+		{"reading blob sha256:abc: unexpected EOF", false},
+		{"net/http: TLS handshake timeout", false},
+	} {
+		if got := permanentPullError(errors.New(tt.err)); got != tt.want {
+			t.Errorf("permanentPullError(%q) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
