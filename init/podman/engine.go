@@ -59,7 +59,7 @@ func (e *Engine) ctx(parent context.Context) (context.Context, context.CancelFun
 // does not exist, or access is denied.
 func permanentPullError(err error) bool {
 	s := strings.ToLower(err.Error())
-	for _, p := range []string{"manifest unknown", "not found", "name unknown", "unauthorized", "denied", "invalid reference", "no such host"} {
+	for _, p := range []string{"manifest unknown", "not found", "name unknown", "unauthorized", "denied", "invalid reference"} {
 		if strings.Contains(s, p) {
 			return true
 		}
