@@ -381,27 +381,19 @@ func (v *VM) Send(s string) error {
 }
 
 // Console returns the whole console output so far, lines joined by \n.
-func (v *VM) Console() string {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	var b strings.Builder
-	for _, l := range v.lines {
-		b.WriteString(l.Text)
-		b.WriteByte('\n')
-	}
-	b.WriteString(v.partial)
-	return b.String()
-}
+func (v *VM) Console() string { return v.join(func(l Line) string { return l.Text }) }
 
 // RawConsole returns the console so far as the guest wrote it, escape
 // sequences and carriage returns included, for byte-exact checks of
 // lines that lab software parses.
-func (v *VM) RawConsole() string {
+func (v *VM) RawConsole() string { return v.join(func(l Line) string { return l.Raw }) }
+
+func (v *VM) join(text func(Line) string) string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	var b strings.Builder
 	for _, l := range v.lines {
-		b.WriteString(l.Raw)
+		b.WriteString(text(l))
 		b.WriteByte('\n')
 	}
 	b.WriteString(v.partial)
