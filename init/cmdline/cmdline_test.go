@@ -127,9 +127,22 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		r := Parse(s)
 		for _, d := range r.Diagnostics {
-			if d.Option == "" {
-				t.Errorf("diagnostic without option: %v", d)
+			if d.Option == "" || d.Message == "" {
+				t.Errorf("diagnostic without option or message: %+v", d)
 			}
+			if _, known := lookup(d.Option); d.Error && !known {
+				t.Errorf("error on an unknown option: %+v", d)
+			}
+		}
+		// A container's words are what ParseContainer gives for its value.
+		for _, c := range append(append(r.Config.Run, r.Config.RunPost...), r.Config.RunService...) {
+			again, err := ParseContainer(c.Value)
+			if err != nil || !reflect.DeepEqual(again.Args, c.Args) || len(c.Args) == 0 {
+				t.Errorf("container %q: args %q, reparsed %q, %v", c.Value, c.Args, again.Args, err)
+			}
+		}
+		if again := Parse(s); !reflect.DeepEqual(again, r) {
+			t.Errorf("Parse(%q) is not deterministic", s)
 		}
 	})
 }
