@@ -83,6 +83,9 @@ func (a *agent) boot(ctx context.Context) {
 	} else {
 		a.con.Warnf("%v", err)
 	}
+	for _, s := range cfg.Secrets() {
+		a.con.Redact(s)
+	}
 	con := a.con
 	status := &a.status
 	// u-root's DHCP client logs whole packets; the network step prints

@@ -26,7 +26,11 @@ func explain(args []string, stdin io.Reader, stdout io.Writer) error {
 	network := "DHCP on every wired interface (eth*, en*); the first lease with a default route wins"
 	switch {
 	case len(c.Ifaces) > 0:
-		network = "b2c.iface: " + strings.Join(c.Ifaces, "; ")
+		var names []string
+		for _, f := range c.Ifaces {
+			names = append(names, f.Name)
+		}
+		network = "b2c.iface on " + strings.Join(names, ", ")
 	case c.IP != "":
 		network = "ip=" + c.IP
 	}
@@ -34,12 +38,18 @@ func explain(args []string, stdin io.Reader, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "Clock: NTP peer %s\n", c.NTPPeer)
 	fmt.Fprintf(stdout, "Hostname: %s\n", c.Hostname)
 	fmt.Fprintf(stdout, "Cache: %s\n", c.CacheDevice)
-	if c.Swap != "" {
-		fmt.Fprintf(stdout, "Swap: %s\n", c.Swap)
+	switch {
+	case c.Swap.Device != "":
+		fmt.Fprintf(stdout, "Swap: %s\n", c.Swap.Device)
+	case c.Swap.Size > 0:
+		fmt.Fprintf(stdout, "Swap: a %d MiB file on the cache\n", c.Swap.Size>>20)
 	}
 	for _, v := range c.Volumes {
-		name, _, _ := strings.Cut(v, ",")
-		fmt.Fprintf(stdout, "Volume: %s\n", name)
+		mirror := ""
+		if v.PullFrom != "" || v.PushTo != "" {
+			mirror = fmt.Sprintf(", pulled from %q, pushed to %q", v.PullFrom, v.PushTo)
+		}
+		fmt.Fprintf(stdout, "Volume: %s (expiration %s%s)\n", v.Name, v.Expiration, mirror)
 	}
 	if c.ExtraArgsURL != "" {
 		fmt.Fprintf(stdout, "Extra options from %s, after the network and the clock\n", c.ExtraArgsURL)

@@ -105,6 +105,11 @@ func (r *Result) add(text string) {
 		name, value, hasValue := strings.Cut(tok, "=")
 		switch {
 		case name == "ip" && hasValue:
+			if err := parseKernelIP(value); err != nil {
+				r.Diagnostics = append(r.Diagnostics, Diagnostic{Token: tok, Option: "ip", Error: true,
+					Message: fmt.Sprintf("invalid value %q for ip=: %v", value, err)})
+				continue
+			}
 			r.Config.IP = value
 			continue
 		case name == "console" && hasValue:
@@ -131,8 +136,13 @@ func (r *Result) add(text string) {
 			continue
 		}
 		if err := opt.set(&r.Config, value); err != nil {
+			quoted := fmt.Sprintf("%q", value)
+			if opt.secret {
+				// Its errors never quote key values either.
+				tok, quoted = name+"=*****", "(hidden: it holds keys)"
+			}
 			r.Diagnostics = append(r.Diagnostics, Diagnostic{Token: tok, Option: opt.name, Error: true,
-				Message: fmt.Sprintf("invalid value %q for %s: %v; accepted: %s", value, opt.name, err, opt.accepts)})
+				Message: fmt.Sprintf("invalid value %s for %s: %v; accepted: %s", quoted, opt.name, err, opt.accepts)})
 		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"encoding/base64"
+
 	"github.com/hugelgupf/go-shlex"
 )
 
@@ -34,16 +36,36 @@ type Config struct {
 	ExtraArgsURL string
 
 	IP       string   // ip=, the kernel's syntax
-	Ifaces   []string // b2c.iface
+	Ifaces   []Iface  // b2c.iface
 	Consoles []string // console=
 
-	CacheDevice string
-	Swap        string
-	Filesystems []string
-	Storage     string
-	NBDs        []string
-	Minios      []string
-	Volumes     []string
+	CacheDevice           string
+	Swap                  Swap
+	Filesystems           []Filesystem
+	AdditionalImageStores []string // b2c.storage
+	NBDs                  []NBD
+	Minios                []Minio
+	Volumes               []Volume
+}
+
+// Secrets returns the values that must never reach the console: S3 keys,
+// encryption keys.
+func (c *Config) Secrets() []string {
+	var out []string
+	add := func(s ...string) {
+		for _, x := range s {
+			if x != "" {
+				out = append(out, x)
+			}
+		}
+	}
+	for _, m := range c.Minios {
+		add(m.AccessKey, m.SecretKey)
+	}
+	for _, v := range c.Volumes {
+		add(v.EncryptKey, v.FscryptKey)
+	}
+	return out
 }
 
 // Defaults returns the configuration of an empty command line.
@@ -88,6 +110,7 @@ type option struct {
 	name    string
 	aliases []string
 	flag    bool   // takes no value
+	secret  bool   // its value holds keys: never quote it
 	accepts string // what a valid value is, for error messages
 	set     func(c *Config, value string) error
 }
@@ -139,19 +162,20 @@ func ParseContainer(v string) (Container, error) {
 	return Container{Value: v, Args: args}, nil
 }
 
-func str(dst func(*Config) *string) func(*Config, string) error {
-	return func(c *Config, v string) error { *dst(c) = v; return nil }
-}
-
-func list(dst func(*Config) *[]string) func(*Config, string) error {
+func appendTo[T any](parse func(string) (T, error), dst func(*Config) *[]T) func(*Config, string) error {
 	return func(c *Config, v string) error {
-		if v == "" {
-			return errors.New("empty")
+		x, err := parse(v)
+		if err != nil {
+			return err
 		}
 		p := dst(c)
-		*p = append(*p, v)
+		*p = append(*p, x)
 		return nil
 	}
+}
+
+func str(dst func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *dst(c) = v; return nil }
 }
 
 // hostnameRE is RFC 1123: labels of letters, digits and inner hyphens.
@@ -271,7 +295,7 @@ var options = []option{
 	{name: "b2c.extra_args_url", accepts: "an http or https URL",
 		set: func(c *Config, v string) (err error) { c.ExtraArgsURL, err = parseURL(v); return err }},
 	{name: "b2c.iface", accepts: "IFACE[,address=CIDR][,gateway=IP][,nameserver=IP]...[,route=NET:GW]...[,forward][,dhcp]",
-		set: list(func(c *Config) *[]string { return &c.Ifaces })},
+		set: appendTo(parseIface, func(c *Config) *[]Iface { return &c.Ifaces })},
 	{name: "b2c.cache_device", accepts: "none, auto, reset, /dev/... or a b2c.filesystem name",
 		set: func(c *Config, v string) error {
 			if v == "" {
@@ -280,10 +304,18 @@ var options = []option{
 			c.CacheDevice = v
 			return nil
 		}},
-	{name: "b2c.swap", accepts: "SIZE[,swappiness=N] or /dev/...", set: str(func(c *Config) *string { return &c.Swap })},
-	{name: "b2c.filesystem", accepts: "NAME,type=T,src=S[,opts=O1|O2]", set: list(func(c *Config) *[]string { return &c.Filesystems })},
-	{name: "b2c.storage", accepts: "additionalimagestores=NAME[|NAME]", set: str(func(c *Config) *string { return &c.Storage })},
-	{name: "b2c.nbd", accepts: "/dev/nbdN,host=H,port=P[,connections=N]", set: list(func(c *Config) *[]string { return &c.NBDs })},
-	{name: "b2c.minio", accepts: "ALIAS,URL,ACCESS_KEY,SECRET_KEY", set: list(func(c *Config) *[]string { return &c.Minios })},
-	{name: "b2c.volume", accepts: "NAME[,OPTION]...", set: list(func(c *Config) *[]string { return &c.Volumes })},
+	{name: "b2c.swap", accepts: "SIZE[,swappiness=N] or /dev/...",
+		set: func(c *Config, v string) (err error) { c.Swap, err = parseSwap(v); return err }},
+	{name: "b2c.filesystem", accepts: "NAME,type=T,src=S[,opts=O1|O2]",
+		set: appendTo(parseFilesystem, func(c *Config) *[]Filesystem { return &c.Filesystems })},
+	{name: "b2c.storage", accepts: "additionalimagestores=NAME[|NAME]",
+		set: func(c *Config, v string) (err error) { c.AdditionalImageStores, err = parseStorage(v); return err }},
+	{name: "b2c.nbd", accepts: "/dev/nbdN,host=H,port=P[,connections=N]",
+		set: appendTo(parseNBD, func(c *Config) *[]NBD { return &c.NBDs })},
+	{name: "b2c.minio", secret: true, accepts: "ALIAS,URL,ACCESS_KEY,SECRET_KEY",
+		set: appendTo(parseMinio, func(c *Config) *[]Minio { return &c.Minios })},
+	{name: "b2c.volume", secret: true, accepts: "NAME[,OPTION]...",
+		set: appendTo(parseVolume, func(c *Config) *[]Volume { return &c.Volumes })},
 }
+
+func decodeKey(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }

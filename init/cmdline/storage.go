@@ -1,0 +1,394 @@
+package cmdline
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// The options of §5–7 are parsed here into types, so that an invalid value
+// is an error before the machine does anything; the steps that apply them
+// (network, cache, volumes) take these types.
+
+// Swap is b2c.swap: a file of Size bytes on the cache, or a device.
+type Swap struct {
+	Size       int64  // bytes; 0 with Device set
+	Device     string // /dev/...
+	Swappiness int    // -1: unchanged
+}
+
+// Filesystem is one b2c.filesystem.
+type Filesystem struct {
+	Name, Type, Src string
+	Opts            []string
+}
+
+// NBD is one b2c.nbd.
+type NBD struct {
+	Device, Host string
+	Port         int
+	Connections  int
+}
+
+// Minio is one b2c.minio S3 endpoint. Its keys are secrets: Secrets lists
+// them for the console to mask.
+type Minio struct {
+	Alias, URL, AccessKey, SecretKey string
+}
+
+// Volume is one b2c.volume.
+type Volume struct {
+	Name              string
+	Filesystem        string
+	PullFrom, PushTo  string // ALIAS/BUCKET[/PATH]
+	PullOn, PushOn    []string
+	Expiration        string // never (default) or pipeline_end
+	Overwrite, Remove bool
+	Preserve          bool
+	Exclude           []string
+	EncryptKey        string
+	FscryptKey        string
+	FscryptReset      bool
+}
+
+var sizeRE = regexp.MustCompile(`^([0-9]+)([KMGT]?)i?B?$`)
+
+// ParseSize reads a size such as 512M, 4G or 1073741824 (bytes).
+func ParseSize(s string) (int64, error) {
+	m := sizeRE.FindStringSubmatch(strings.ToUpper(s))
+	if m == nil {
+		return 0, fmt.Errorf("%q is not a size (such as 512M or 4G)", s)
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	shift := map[string]uint{"": 0, "K": 10, "M": 20, "G": 30, "T": 40}[m[2]]
+	if n <= 0 || n > (1<<62)>>shift {
+		return 0, fmt.Errorf("size %q out of range", s)
+	}
+	return n << shift, nil
+}
+
+func parseSwap(v string) (Swap, error) {
+	parts := strings.Split(v, ",")
+	sw := Swap{Swappiness: -1}
+	if strings.HasPrefix(parts[0], "/dev/") {
+		sw.Device = parts[0]
+	} else {
+		n, err := ParseSize(parts[0])
+		if err != nil {
+			return sw, err
+		}
+		sw.Size = n
+	}
+	for _, p := range parts[1:] {
+		k, val, _ := strings.Cut(p, "=")
+		if k != "swappiness" {
+			return sw, fmt.Errorf("unknown key %q", k)
+		}
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 0 || n > 200 {
+			return sw, fmt.Errorf("swappiness %q is not 0 to 200", val)
+		}
+		sw.Swappiness = n
+	}
+	return sw, nil
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+func parseFilesystem(v string) (Filesystem, error) {
+	parts := strings.Split(v, ",")
+	fs := Filesystem{Name: parts[0]}
+	if !nameRE.MatchString(fs.Name) {
+		return fs, fmt.Errorf("name %q is not letters, digits, _ . -", fs.Name)
+	}
+	for _, p := range parts[1:] {
+		k, val, ok := strings.Cut(p, "=")
+		if !ok || val == "" {
+			return fs, fmt.Errorf("%q is not KEY=VALUE", p)
+		}
+		switch k {
+		case "type":
+			fs.Type = val
+		case "src":
+			fs.Src = val
+		case "opts":
+			fs.Opts = strings.Split(val, "|")
+		default:
+			return fs, fmt.Errorf("unknown key %q", k)
+		}
+	}
+	if fs.Type == "" || fs.Src == "" {
+		return fs, errors.New("type= and src= are required")
+	}
+	return fs, nil
+}
+
+func parseStorage(v string) ([]string, error) {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k != "additionalimagestores" || val == "" {
+		return nil, errors.New("not additionalimagestores=NAME[|NAME]")
+	}
+	return strings.Split(val, "|"), nil
+}
+
+func parseNBD(v string) (NBD, error) {
+	parts := strings.Split(v, ",")
+	n := NBD{Device: parts[0], Connections: 1}
+	if !regexp.MustCompile(`^/dev/nbd[0-9]+$`).MatchString(n.Device) {
+		return n, fmt.Errorf("%q is not /dev/nbdN", n.Device)
+	}
+	for _, p := range parts[1:] {
+		k, val, ok := strings.Cut(p, "=")
+		if !ok || val == "" {
+			return n, fmt.Errorf("%q is not KEY=VALUE", p)
+		}
+		switch k {
+		case "host":
+			n.Host = val
+		case "port", "connections":
+			i, err := strconv.Atoi(val)
+			if err != nil || i <= 0 || k == "port" && i > 65535 {
+				return n, fmt.Errorf("%s %q is not a valid number", k, val)
+			}
+			if k == "port" {
+				n.Port = i
+			} else {
+				n.Connections = i
+			}
+		default:
+			return n, fmt.Errorf("unknown key %q", k)
+		}
+	}
+	if n.Host == "" || n.Port == 0 {
+		return n, errors.New("host= and port= are required")
+	}
+	return n, nil
+}
+
+// parseMinio never quotes the value in its errors: it holds the keys.
+func parseMinio(v string) (Minio, error) {
+	parts := strings.Split(v, ",")
+	if len(parts) != 4 {
+		return Minio{}, fmt.Errorf("%d comma-separated fields, want 4", len(parts))
+	}
+	m := Minio{Alias: parts[0], URL: parts[1], AccessKey: parts[2], SecretKey: parts[3]}
+	if !nameRE.MatchString(m.Alias) {
+		return m, errors.New("the alias is not letters, digits, _ . -")
+	}
+	if _, err := parseURL(m.URL); err != nil {
+		return m, fmt.Errorf("the URL: %w", err)
+	}
+	if m.AccessKey == "" || m.SecretKey == "" {
+		return m, errors.New("empty key")
+	}
+	return m, nil
+}
+
+var moments = map[string]bool{"pipeline_start": true, "container_start": true, "container_end": true, "pipeline_end": true}
+
+func parseMoments(v string, changes bool) ([]string, error) {
+	list := strings.Split(v, "|")
+	for _, m := range list {
+		if !moments[m] && !(changes && m == "changes") {
+			return nil, fmt.Errorf("unknown moment %q", m)
+		}
+	}
+	return list, nil
+}
+
+func parseMirrorPlace(v string) (string, error) {
+	alias, rest, ok := strings.Cut(v, "/")
+	bucket, _, _ := strings.Cut(rest, "/")
+	if !ok || !nameRE.MatchString(alias) || bucket == "" {
+		return "", fmt.Errorf("%q is not ALIAS/BUCKET[/PATH]", v)
+	}
+	return v, nil
+}
+
+// parseVolume never quotes key values in its errors.
+func parseVolume(v string) (Volume, error) {
+	parts := strings.Split(v, ",")
+	vol := Volume{Name: parts[0], Expiration: "never"}
+	if !nameRE.MatchString(vol.Name) {
+		return vol, fmt.Errorf("name %q is not letters, digits, _ . -", vol.Name)
+	}
+	var err error
+	for _, p := range parts[1:] {
+		k, val, hasVal := strings.Cut(p, "=")
+		flag := func(dst *bool) error {
+			if hasVal {
+				return fmt.Errorf("%s takes no value", k)
+			}
+			*dst = true
+			return nil
+		}
+		need := func() error {
+			if val == "" {
+				return fmt.Errorf("%s needs a value", k)
+			}
+			return nil
+		}
+		switch k {
+		case "filesystem":
+			err = need()
+			vol.Filesystem = val
+		case "mirror":
+			vol.PullFrom, err = parseMirrorPlace(val)
+			vol.PushTo = vol.PullFrom
+		case "pull_from":
+			vol.PullFrom, err = parseMirrorPlace(val)
+		case "push_to":
+			vol.PushTo, err = parseMirrorPlace(val)
+		case "pull_on":
+			vol.PullOn, err = parseMoments(val, false)
+		case "push_on":
+			vol.PushOn, err = parseMoments(val, true)
+		case "expiration":
+			if val != "never" && val != "pipeline_end" {
+				err = fmt.Errorf("expiration %q is not never or pipeline_end", val)
+			}
+			vol.Expiration = val
+		case "overwrite":
+			err = flag(&vol.Overwrite)
+		case "remove":
+			err = flag(&vol.Remove)
+		case "preserve":
+			err = flag(&vol.Preserve)
+		case "fscrypt_reset_key":
+			err = flag(&vol.FscryptReset)
+		case "exclude":
+			err = need()
+			vol.Exclude = append(vol.Exclude, val)
+		case "encrypt_key":
+			if val == "" {
+				err = errors.New("encrypt_key needs a value")
+			}
+			vol.EncryptKey = val
+		case "fscrypt_key":
+			vol.FscryptKey = val
+			if _, e := decodeKey(val); e != nil {
+				err = errors.New("fscrypt_key is not base64")
+			}
+		default:
+			err = fmt.Errorf("unknown option %q", k)
+		}
+		if err != nil {
+			return vol, err
+		}
+	}
+	return vol, nil
+}
+
+// Iface is one b2c.iface.
+type Iface struct {
+	Name        string
+	Address     *net.IPNet
+	Gateway     net.IP
+	Nameservers []net.IP
+	Routes      []Route
+	Forward     bool
+	DHCP        bool
+}
+
+// Route is a static route of b2c.iface.
+type Route struct {
+	Net *net.IPNet
+	Via net.IP
+}
+
+func parseIP(what, s string) (net.IP, error) {
+	ip := net.ParseIP(s)
+	if ip == nil {
+		return nil, fmt.Errorf("%s %q is not an IP address", what, s)
+	}
+	return ip, nil
+}
+
+func parseIface(v string) (Iface, error) {
+	parts := strings.Split(v, ",")
+	f := Iface{Name: parts[0]}
+	if !nameRE.MatchString(f.Name) || len(f.Name) > 15 {
+		return f, fmt.Errorf("interface name %q is invalid", f.Name)
+	}
+	for _, p := range parts[1:] {
+		k, val, _ := strings.Cut(p, "=")
+		var err error
+		switch k {
+		case "address":
+			var ip net.IP
+			ip, f.Address, err = net.ParseCIDR(val)
+			if err == nil {
+				f.Address.IP = ip
+			} else {
+				err = fmt.Errorf("address %q is not an address/prefix", val)
+			}
+		case "gateway":
+			f.Gateway, err = parseIP("gateway", val)
+		case "nameserver":
+			var ip net.IP
+			ip, err = parseIP("nameserver", val)
+			f.Nameservers = append(f.Nameservers, ip)
+		case "route":
+			dst, gw, ok := strings.Cut(val, ":")
+			var r Route
+			if _, r.Net, err = net.ParseCIDR(dst); err != nil || !ok {
+				err = fmt.Errorf("route %q is not NET/PREFIX:GATEWAY", val)
+			} else if r.Via, err = parseIP("route gateway", gw); err == nil {
+				f.Routes = append(f.Routes, r)
+			}
+		case "forward":
+			f.Forward = true
+		case "dhcp":
+			f.DHCP = true
+		default:
+			err = fmt.Errorf("unknown key %q", k)
+		}
+		if err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+// parseKernelIP checks ip= in the kernel's syntax:
+// client:server:gateway:netmask:hostname:device:autoconf:dns0:dns1:ntp0,
+// or dhcp, off, none, on, any, both.
+func parseKernelIP(v string) error {
+	switch v {
+	case "dhcp", "off", "none", "on", "any", "both", "bootp", "rarp":
+		return nil
+	}
+	f := strings.Split(v, ":")
+	if len(f) > 10 {
+		return fmt.Errorf("%d fields, at most 10", len(f))
+	}
+	names := []string{"client", "server", "gateway", "netmask", "hostname", "device", "autoconf", "dns0", "dns1", "ntp0"}
+	for i, s := range f {
+		if s == "" {
+			continue
+		}
+		switch names[i] {
+		case "client", "server", "gateway", "netmask", "dns0", "dns1", "ntp0":
+			if net.ParseIP(s) == nil {
+				return fmt.Errorf("field %s %q is not an IP address", names[i], s)
+			}
+		case "autoconf":
+			switch s {
+			case "off", "none", "on", "any", "dhcp", "bootp", "rarp", "both":
+			default:
+				return fmt.Errorf("field autoconf %q is not off, none, on, any, dhcp, bootp, rarp or both", s)
+			}
+		case "hostname":
+			if !hostnameRE.MatchString(s) {
+				return fmt.Errorf("field hostname %q is not a host name", s)
+			}
+		}
+	}
+	return nil
+}
