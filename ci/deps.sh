@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
 	qemu-system-x86 qemu-utils         # the VMs
 	linux-source-6.1 flex bison bc libelf-dev libssl-dev dwarves  # our kernel
-	crun conmon e2fsprogs ca-certificates  # shipped in the initramfs
+	crun conmon e2fsprogs ca-certificates kbd console-data  # shipped in the initramfs
 	busybox-static                     # test images are built from it
 	zstd cpio
 )

@@ -23,6 +23,7 @@ import (
 	"github.com/b2c-dev/b2c/init/cmdline"
 	"github.com/b2c-dev/b2c/init/console"
 	"github.com/b2c-dev/b2c/init/fetch"
+	"github.com/b2c-dev/b2c/init/keymap"
 	"github.com/b2c-dev/b2c/init/modules"
 	"github.com/b2c-dev/b2c/init/mounts"
 	"github.com/b2c-dev/b2c/init/network"
@@ -133,6 +134,17 @@ func (a *agent) boot(ctx context.Context) {
 		})
 	}
 
+	con.Section("mount_cache_partition", "Mounting the cache partition", func() error {
+		// The cache (shared/spec/cmdline.md §6) is not implemented yet:
+		// say so rather than let a lab believe its layers persist.
+		if cfg.CacheDevice == "none" {
+			con.Logf("No cache partition (b2c.cache_device=none): images and volumes live in RAM")
+		} else {
+			con.Warnf("b2c.cache_device=%s is not supported yet: images and volumes live in RAM", cfg.CacheDevice)
+		}
+		return nil
+	})
+
 	// podman's service starts in parallel with the network: its socket
 	// takes most of a second to come up.
 	serviceErr := startPodman(a.rp, cfg)
@@ -204,6 +216,28 @@ func (a *agent) boot(ctx context.Context) {
 		})
 	}
 
+	if cfg.Keymap != "" {
+		con.Section("set_keymap", "Setting the keymap "+cfg.Keymap, func() error {
+			// A missing keymap is a warning: the console still works, in
+			// the kernel's default layout.
+			path, err := keymap.Find(keymap.Dir, cfg.Keymap)
+			if err == nil {
+				cmd := exec.Command("/usr/bin/loadkeys", "-q", "-C", "/dev/tty0", path)
+				cmd.Stdout, cmd.Stderr = con.Writer(), con.Writer()
+				var code int
+				if code, err = a.rp.RunCmd(ctx, cmd); err == nil && code != 0 {
+					err = fmt.Errorf("loadkeys %s: exit %d", path, code)
+				}
+			}
+			if err != nil {
+				con.Warnf("%v", err)
+			} else {
+				con.Logf("Keymap %s loaded", cfg.Keymap)
+			}
+			return nil
+		})
+	}
+
 	con.Section("set_hostname", "Setting the hostname", func() error {
 		name := cfg.Hostname
 		if err := unix.Sethostname([]byte(name)); err != nil {
@@ -236,6 +270,7 @@ func (a *agent) boot(ctx context.Context) {
 		unix.Sync()
 		return nil
 	})
+	con.Section("unmount_cache_partition", "Unmounting the cache partition", func() error { return nil })
 }
 
 // startPodman starts `podman system service` with its log in a file.

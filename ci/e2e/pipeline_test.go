@@ -125,3 +125,24 @@ func TestInvalidValue(t *testing.T) {
 		t.Errorf("%d ERROR lines, want 1", n)
 	}
 }
+
+func TestKeymap(t *testing.T) {
+	v := boot(t, "b2c.keymap=fr", run(`echo keyed`))
+	expect(t, v, `\]: Keymap fr loaded$`)
+	if got := status(t, v); got != 0 {
+		t.Errorf("pipeline status = %d, want 0", got)
+	}
+	for _, section := range []string{"set_keymap", "mount_cache_partition", "create_container", "cleanup", "unmount_cache_partition", "start_pipeline", "connect", "set_hostname"} {
+		if !strings.Contains(v.RawConsole(), "section_start:") || !strings.Contains(v.RawConsole(), ":"+section) {
+			t.Errorf("console lacks the section %s", section)
+		}
+	}
+}
+
+func TestMissingKeymapWarns(t *testing.T) {
+	v := boot(t, "b2c.keymap=klingon", run(`echo keyed`))
+	expect(t, v, `\]: WARNING: keymap klingon: not among`)
+	if got := status(t, v); got != 0 {
+		t.Errorf("pipeline status = %d, want 0", got)
+	}
+}

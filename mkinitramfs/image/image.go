@@ -62,6 +62,10 @@ func Defaults() Config {
 			"/usr/bin/conmon",
 			"/sbin/mke2fs", // formats the cache partition (b2c.cache_device)
 			"/etc/ssl/certs/ca-certificates.crt",
+			// b2c.keymap: Debian's loadkeys (kbd) and PC keymaps (console-data).
+			"/usr/bin/loadkeys",
+			"/usr/share/keymaps/i386",
+			"/usr/share/keymaps/include",
 		},
 		Configs: "configs",
 		Version: "dev",
