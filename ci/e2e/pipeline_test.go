@@ -105,6 +105,11 @@ func TestShutdownCmd(t *testing.T) {
 	if !strings.Contains(v.Console(), "\nJOB_RESULT=5\n") {
 		t.Errorf("console lacks JOB_RESULT=5")
 	}
+	// The lab's own "poweroff -f" is what powers off, not the agent's
+	// fallback after the command returned.
+	if strings.Contains(v.Console(), "poweroff") && strings.Contains(v.Console(), "not found") {
+		t.Errorf("poweroff is not in the image")
+	}
 }
 
 func TestInvalidValue(t *testing.T) {

@@ -142,7 +142,7 @@ func libDirs() []string {
 }
 
 // Check returns an error naming every path of required that is not a
-// regular file or a directory once symlinks are followed, and every program interpreter
+// regular file once symlinks are followed, and every program interpreter
 // and shared library an ELF file of the archive needs and lacks.
 func (ix Index) Check(required []string) error {
 	var problems []string
@@ -150,14 +150,8 @@ func (ix Index) Check(required []string) error {
 		_, e, ok := ix.Resolve(p)
 		return ok && e.Mode&cpio.S_IFMT == cpio.S_IFREG
 	}
-	// A required directory (the keymaps) is shipped whole: being there
-	// as a directory is enough.
-	isDir := func(p string) bool {
-		_, e, ok := ix.Resolve(p)
-		return ok && e.Mode&cpio.S_IFMT == cpio.S_IFDIR
-	}
 	for _, p := range required {
-		if !isFile(p) && !isDir(p) {
+		if !isFile(p) {
 			problems = append(problems, fmt.Sprintf("/%s is missing", cpio.Normalize(p)))
 		}
 	}

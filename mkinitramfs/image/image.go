@@ -66,6 +66,9 @@ func Defaults() Config {
 			"/usr/bin/loadkeys",
 			"/usr/share/keymaps/i386",
 			"/usr/share/keymaps/include",
+			// The commands labs call in b2c.shutdown_cmd and
+			// b2c.reboot_cmd ("poweroff -f"): Debian's static busybox.
+			"/bin/busybox",
 		},
 		Configs: "configs",
 		Version: "dev",
@@ -161,6 +164,9 @@ func Modifiers(cfg Config) []uimage.Modifier {
 		}
 		mods = append(mods, uimage.WithSymlink("bin/"+name, name))
 	}
+	for _, l := range []string{"sbin/poweroff", "sbin/reboot", "sbin/halt"} {
+		mods = append(mods, uimage.WithSymlink(l, "/bin/busybox"))
+	}
 	return mods
 }
 
@@ -169,9 +175,11 @@ func Modifiers(cfg Config) []uimage.Modifier {
 func Required(cfg Config, files []string) []string {
 	req := []string{"init"}
 	for _, f := range files {
-		_, dst, _ := strings.Cut(f, ":")
-		if path.Dir(dst) == "lib/modules" {
-			continue // a directory
+		src, dst, _ := strings.Cut(f, ":")
+		// Directories (kernel modules, keymaps) are shipped whole; the
+		// check is of files.
+		if st, err := os.Stat(src); err == nil && st.IsDir() {
+			continue
 		}
 		req = append(req, dst)
 	}
