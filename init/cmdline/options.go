@@ -211,9 +211,9 @@ func parseURL(v string) (string, error) {
 func parseProxy(v string) (Proxy, error) {
 	var p Proxy
 	for _, part := range strings.Split(v, ",") {
-		k, val, ok := strings.Cut(part, "=")
-		if !ok || val == "" {
-			return p, fmt.Errorf("%q is not KEY=VALUE", part)
+		k, val, err := keyValue(part)
+		if err != nil {
+			return p, err
 		}
 		switch k {
 		case "https":

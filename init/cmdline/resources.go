@@ -54,6 +54,15 @@ type Volume struct {
 	FscryptReset      bool
 }
 
+// keyValue splits one KEY=VALUE field of an option's value.
+func keyValue(field string) (key, value string, err error) {
+	key, value, ok := strings.Cut(field, "=")
+	if !ok || value == "" {
+		return "", "", fmt.Errorf("%q is not KEY=VALUE", field)
+	}
+	return key, value, nil
+}
+
 var sizeRE = regexp.MustCompile(`^([0-9]+)([KMGT]?)i?B?$`)
 
 // ParseSize reads a size such as 512M, 4G or 1073741824 (bytes).
@@ -108,9 +117,9 @@ func parseFilesystem(v string) (Filesystem, error) {
 		return fs, fmt.Errorf("name %q is not letters, digits, _ . -", fs.Name)
 	}
 	for _, p := range parts[1:] {
-		k, val, ok := strings.Cut(p, "=")
-		if !ok || val == "" {
-			return fs, fmt.Errorf("%q is not KEY=VALUE", p)
+		k, val, err := keyValue(p)
+		if err != nil {
+			return fs, err
 		}
 		switch k {
 		case "type":
@@ -144,9 +153,9 @@ func parseNBD(v string) (NBD, error) {
 		return n, fmt.Errorf("%q is not /dev/nbdN", n.Device)
 	}
 	for _, p := range parts[1:] {
-		k, val, ok := strings.Cut(p, "=")
-		if !ok || val == "" {
-			return n, fmt.Errorf("%q is not KEY=VALUE", p)
+		k, val, err := keyValue(p)
+		if err != nil {
+			return n, err
 		}
 		switch k {
 		case "host":
