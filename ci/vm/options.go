@@ -96,10 +96,7 @@ func (c *config) args(accel string) []string {
 	a := []string{
 		"-machine", "q35",
 		"-accel", accel,
-		// Without cmpxchg16b, SLUB takes its locked path: under
-		// multi-threaded TCG the lock-free path was seen to livelock a
-		// vCPU in kmem_cache_alloc_bulk (an RCU stall, 2 boots in 17).
-		"-cpu", "max,cx16=off",
+		"-cpu", "max",
 		"-smp", fmt.Sprint(c.smp),
 		"-m", fmt.Sprint(c.memoryMB),
 		// No default devices, no display, no monitor: the only character

@@ -7,7 +7,7 @@ import (
 
 func TestArgs(t *testing.T) {
 	base := []string{
-		"-machine", "q35", "-accel", "tcg,thread=multi", "-cpu", "max,cx16=off",
+		"-machine", "q35", "-accel", "tcg,thread=single", "-cpu", "max",
 		"-smp", "2", "-m", "512", "-nodefaults", "-nographic",
 		"-serial", "stdio", "-no-reboot", "-kernel", "/k",
 	}
@@ -31,7 +31,7 @@ func TestArgs(t *testing.T) {
 			name: "memory smp",
 			opts: []Option{Memory(2048), SMP(4)},
 			want: cat([]string{
-				"-machine", "q35", "-accel", "tcg,thread=multi", "-cpu", "max,cx16=off",
+				"-machine", "q35", "-accel", "tcg,thread=single", "-cpu", "max",
 				"-smp", "4", "-m", "2048", "-nodefaults", "-nographic",
 				"-serial", "stdio", "-no-reboot", "-kernel", "/k",
 			}, []string{"-append", "console=ttyS0 panic=-1"}, nic0),
