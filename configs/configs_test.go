@@ -42,6 +42,8 @@ func TestContainersConf(t *testing.T) {
 		// Pure Go, unlike SQLite: works with podman built without cgo.
 		{"database_backend", c.Engine.DBBackend, "boltdb"},
 		{"runtime", c.Engine.OCIRuntime, "crun"},
+		// Large images are staged next to the layers, not in RAM.
+		{"image_copy_tmp_dir", c.Engine.ImageCopyTmpDir, "storage"},
 		{"conmon_path", c.Engine.ConmonPath.Get(), []string{"/usr/bin/conmon"}},
 		{"runtimes.crun", c.Engine.OCIRuntimes["crun"], []string{"/usr/bin/crun"}},
 		// podman is built without its seccomp tag: it cannot load a profile.

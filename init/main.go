@@ -58,6 +58,9 @@ type agent struct {
 	rp     *reaper.Reaper
 	cfg    *cmdline.Config
 	status pipeline.Status
+
+	storage storageState
+	podman  *podmanService
 }
 
 // boot runs everything up to the end of the pipeline. A panic anywhere in
@@ -135,19 +138,15 @@ func (a *agent) boot(ctx context.Context) {
 	}
 
 	con.Section("mount_cache_partition", "Mounting the cache partition", func() error {
-		// The cache (shared/spec/cmdline.md §6) is not implemented yet:
-		// say so rather than let a lab believe its layers persist.
-		if cfg.CacheDevice == "none" {
-			con.Logf("No cache partition (b2c.cache_device=none): images and volumes live in RAM")
-		} else {
-			con.Warnf("b2c.cache_device=%s is not supported yet: images and volumes live in RAM", cfg.CacheDevice)
+		if err := a.mountStorage(ctx); err != nil {
+			con.Errorf("%v", err)
 		}
 		return nil
 	})
 
 	// podman's service starts in parallel with the network: its socket
 	// takes most of a second to come up.
-	serviceErr := startPodman(a.rp, cfg)
+	serviceErr := a.startPodman()
 
 	if err := network.Loopback(); err != nil {
 		con.Warnf("%v", err)
@@ -264,17 +263,39 @@ func (a *agent) boot(ctx context.Context) {
 		status.Fail("podman")
 		return
 	}
-	a.status = pipeline.Run(ctx, cfg, engine, con, a.status)
+	engine.Storage = a.storage.graphRoot
+	if err := a.setupVolumes(ctx, engine); err != nil {
+		con.Errorf("%v", err)
+		status.Fail("volumes")
+	} else {
+		a.status = pipeline.Run(ctx, cfg, engine, con, a.status)
+	}
 
 	con.Section("cleanup", "Cleaning up", func() error {
+		if removed, err := engine.RemoveExpired(ctx); err != nil {
+			con.Warnf("%v", err)
+		} else if len(removed) > 0 {
+			con.Logf("Removed the volumes that expire with the pipeline: %s", strings.Join(removed, ", "))
+		}
+		if a.storage.cache != "" {
+			if err := engine.PruneContainers(ctx); err != nil {
+				con.Warnf("%v", err)
+			}
+		}
 		unix.Sync()
 		return nil
 	})
-	con.Section("unmount_cache_partition", "Unmounting the cache partition", func() error { return nil })
+}
+
+// podmanService is the running `podman system service`.
+type podmanService struct {
+	pid  int
+	done <-chan unix.WaitStatus
 }
 
 // startPodman starts `podman system service` with its log in a file.
-func startPodman(rp *reaper.Reaper, cfg *cmdline.Config) error {
+func (a *agent) startPodman() error {
+	rp, cfg := a.rp, a.cfg
 	if err := os.MkdirAll("/run/podman", 0o700); err != nil {
 		return err
 	}
@@ -286,8 +307,30 @@ func startPodman(rp *reaper.Reaper, cfg *cmdline.Config) error {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"}, cfg.Proxy.Env()...)
 	cmd.SysProcAttr = &unix.SysProcAttr{Setpgid: true}
-	_, err = rp.Start(cmd)
+	done, err := rp.Start(cmd)
+	if err == nil {
+		a.podman = &podmanService{pid: cmd.Process.Pid, done: done}
+	}
 	return err
+}
+
+// stopPodman stops podman's service and its children, which keep files
+// open on the cache: gently, then by force after grace.
+func (a *agent) stopPodman(grace time.Duration) {
+	if a.podman == nil {
+		return
+	}
+	unix.Kill(-a.podman.pid, unix.SIGTERM)
+	select {
+	case <-a.podman.done:
+	case <-time.After(grace):
+		unix.Kill(-a.podman.pid, unix.SIGKILL)
+		select {
+		case <-a.podman.done:
+		case <-time.After(grace):
+		}
+	}
+	a.podman = nil
 }
 
 func tail(path string, n int) string {
@@ -318,6 +361,12 @@ func (a *agent) end() {
 			time.Sleep(time.Hour)
 		}
 	}()
+	// Whatever happened, the cache is unmounted cleanly before the end
+	// lines: a lab may cut the power as soon as it sees them.
+	con.Section("unmount_cache_partition", "Unmounting the cache partition", func() error {
+		a.unmountStorage()
+		return nil
+	})
 	con.End(status.Code, reboot)
 	if cfg.PoweroffDelay > 0 && !reboot {
 		time.Sleep(cfg.PoweroffDelay)

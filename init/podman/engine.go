@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/containers/podman/v4/libpod/define"
 	"github.com/containers/podman/v4/pkg/bindings"
 	"github.com/containers/podman/v4/pkg/bindings/containers"
@@ -27,6 +29,10 @@ type Engine struct {
 	out     io.Writer
 	tries   int           // create attempts, as the original: 5
 	backoff time.Duration // first pull retry delay, doubled each time
+
+	// Storage is podman's graph root, named with its free space when a
+	// pull runs out of it.
+	Storage string
 }
 
 // Connect waits until the podman service answers on uri (unix:///...) or
@@ -83,6 +89,10 @@ func (e *Engine) pull(ctx context.Context, r *Request) error {
 			e.con.Logf("Pulled %s (policy %s) in %.2fs", r.Image, r.PullPolicy, time.Since(start).Seconds())
 			return nil
 		}
+		if strings.Contains(err.Error(), "no space left on device") {
+			// Retrying cannot make room: say where the space ran out.
+			return fmt.Errorf("pull %s: not enough space for the image in the container storage %s: %w", r.Image, e.space(), err)
+		}
 		if permanentPullError(err) || try >= 5 || ctx.Err() != nil {
 			return fmt.Errorf("pull %s: %w", r.Image, err)
 		}
@@ -94,6 +104,17 @@ func (e *Engine) pull(ctx context.Context, r *Request) error {
 		}
 		delay *= 2
 	}
+}
+
+// space describes the container storage's file system: where it is and
+// how much room it has.
+func (e *Engine) space() string {
+	var st unix.Statfs_t
+	if e.Storage == "" || unix.Statfs(e.Storage, &st) != nil {
+		return e.Storage
+	}
+	mb := func(blocks uint64) uint64 { return blocks * uint64(st.Bsize) >> 20 }
+	return fmt.Sprintf("%s (%d MiB free of %d MiB)", e.Storage, mb(st.Bavail), mb(st.Blocks))
 }
 
 func (e *Engine) create(ctx context.Context, c cmdline.Container, env []string) (*Request, string, error) {

@@ -1,0 +1,172 @@
+// Package cache picks, prepares and mounts the cache partition of
+// shared/spec/cmdline.md §6: the ext4 file system labelled B2C_CACHE where
+// images, layers, volumes and swap live across boots. Choose decides from
+// the list of block devices, without side effects; Setup and Unmount do
+// the work.
+package cache
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/b2c-dev/b2c/init/disks"
+)
+
+// Label is the file system label, and the GPT partition name, of the cache.
+// The partition name survives a corrupt superblock, so that b2c still
+// recognises its own partition and reformats it.
+const Label = "B2C_CACHE"
+
+// Action is what Setup does to the chosen device.
+type Action int
+
+const (
+	InRAM       Action = iota // no cache: images and volumes live in tmpfs
+	Use                       // mount the partition as it is
+	Format                    // make ext4 on the partition, then mount it
+	Repartition               // write a GPT with one partition on the disk, format it, mount it
+)
+
+func (a Action) String() string {
+	return [...]string{"in RAM", "use", "format", "repartition"}[a]
+}
+
+// Plan is the decision of Choose.
+type Plan struct {
+	Action Action
+	Device string // the partition to use or format, the disk to repartition
+	FSType string // the file system to mount for Use; ext4 otherwise
+	// Ours tells that the partition is b2c's own: if it cannot be
+	// mounted (corrupt), it is reformatted rather than left to block
+	// the run. A partition that carries another label is never
+	// formatted.
+	Ours bool
+	// Warnings explain a choice a lab would not expect: no disk, a
+	// skipped disk, a reformat.
+	Warnings []string
+}
+
+func (p Plan) String() string {
+	if p.Action == InRAM {
+		return "no cache partition: images and volumes live in RAM"
+	}
+	return fmt.Sprintf("%s %s", p.Action, p.Device)
+}
+
+// Choose applies the rules of b2c.cache_device (none, auto, reset, or a
+// /dev path) to the machine's devices. A b2c.filesystem name is resolved
+// before Choose is called.
+func Choose(mode string, devs []disks.Device) Plan {
+	switch mode {
+	case "", "none":
+		return Plan{Action: InRAM}
+	case "auto", "reset":
+		if p, ok := existing(devs, mode == "reset"); ok {
+			return p
+		}
+		return firstDisk(devs)
+	}
+	if !strings.HasPrefix(mode, "/dev/") {
+		return Plan{Action: InRAM, Warnings: []string{fmt.Sprintf("b2c.cache_device=%s is neither a device nor a b2c.filesystem name", mode)}}
+	}
+	var dev *disks.Device
+	for i := range devs {
+		if devs[i].Path == mode {
+			dev = &devs[i]
+		}
+	}
+	switch {
+	case dev == nil:
+		return Plan{Action: InRAM, Warnings: []string{fmt.Sprintf("cache device %s not found", mode)}}
+	case dev.CDROM:
+		return Plan{Action: InRAM, Warnings: []string{fmt.Sprintf("cache device %s is a CD-ROM: not using it", mode)}}
+	case dev.ReadOnly:
+		return Plan{Action: InRAM, Warnings: []string{fmt.Sprintf("cache device %s is read-only: not using it", mode)}}
+	case dev.IsDisk():
+		if p, ok := existing(partitionsOf(devs, dev.Name), false); ok {
+			return p
+		}
+		return Plan{Action: Repartition, Device: dev.Path, Ours: true}
+	case dev.Label == "":
+		return Plan{Action: Format, Device: dev.Path, Ours: true}
+	default:
+		return Plan{Action: Use, Device: dev.Path, FSType: dev.FSType, Ours: dev.Label == Label}
+	}
+}
+
+// existing finds b2c's partition among devs: by its file system label, or
+// by its GPT name when the file system is unreadable.
+func existing(devs []disks.Device, reset bool) (Plan, bool) {
+	for _, d := range devs {
+		if !d.IsDisk() && d.Label == Label && !d.CDROM && !d.ReadOnly {
+			if reset {
+				return Plan{Action: Format, Device: d.Path, Ours: true}, true
+			}
+			return Plan{Action: Use, Device: d.Path, FSType: d.FSType, Ours: true}, true
+		}
+	}
+	for _, d := range devs {
+		if !d.IsDisk() && d.PartName == Label && d.Label == "" && !d.CDROM && !d.ReadOnly {
+			return Plan{Action: Format, Device: d.Path, Ours: true, Warnings: []string{
+				fmt.Sprintf("the cache partition %s holds no readable file system (corrupt?): reformatting it", d.Path)}}, true
+		}
+	}
+	return Plan{}, false
+}
+
+// firstDisk takes the first writable disk that is not a CD-ROM and carries
+// no labelled file system: another system's data is never overwritten.
+func firstDisk(devs []disks.Device) Plan {
+	var warnings []string
+	for _, d := range devs {
+		if !d.IsDisk() || d.CDROM || d.ReadOnly {
+			continue
+		}
+		if l := foreignLabel(append(partitionsOf(devs, d.Name), d)); l != "" {
+			warnings = append(warnings, fmt.Sprintf("not using %s for the cache: it holds %s", d.Path, l))
+			continue
+		}
+		return Plan{Action: Repartition, Device: d.Path, Ours: true, Warnings: warnings}
+	}
+	return Plan{Action: InRAM, Warnings: append(warnings, "no disk for the cache partition: images and volumes live in RAM")}
+}
+
+func foreignLabel(devs []disks.Device) string {
+	for _, d := range devs {
+		if d.Label != "" && d.Label != Label {
+			return fmt.Sprintf("a file system labelled %s on %s", d.Label, d.Path)
+		}
+	}
+	return ""
+}
+
+func partitionsOf(devs []disks.Device, disk string) []disks.Device {
+	var out []disks.Device
+	for _, d := range devs {
+		if d.Disk == disk && !d.IsDisk() {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// StorageConf returns containers-storage.conf(5) for a graph root and
+// read-only additional image stores.
+func StorageConf(graphroot string, stores []string) string {
+	var b strings.Builder
+	b.WriteString("# Written by b2c at boot (init/cache): where podman keeps images.\n")
+	b.WriteString("[storage]\ndriver = \"overlay\"\n")
+	fmt.Fprintf(&b, "graphroot = %q\n", graphroot)
+	b.WriteString("runroot = \"/run/containers/storage\"\n")
+	if len(stores) > 0 {
+		b.WriteString("\n[storage.options]\nadditionalimagestores = [")
+		for i, s := range stores {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%q", s)
+		}
+		b.WriteString("]\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,86 @@
+package disks
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// fakeSys builds a sysfs tree: class/block entries are links into
+// devices/, where partitions sit inside their disk, as in the kernel's.
+func fakeSys(t *testing.T, entries map[string]map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	class := filepath.Join(root, "class/block")
+	if err := os.MkdirAll(class, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for path, files := range entries {
+		dir := filepath.Join(root, "devices", path)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for f, v := range files {
+			os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
+			if err := os.WriteFile(filepath.Join(dir, f), []byte(v+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Symlink(dir, filepath.Join(class, filepath.Base(path))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func TestList(t *testing.T) {
+	sys := fakeSys(t, map[string]map[string]string{
+		"vdb":               {"size": "2048", "ro": "0"},
+		"vda":               {"size": "4096", "ro": "0"},
+		"vda/vda1":          {"size": "2048", "partition": "1"},
+		"sr0":               {"size": "100", "ro": "1", "device/type": "5", "dev": "11:0"},
+		"loop0":             {"size": "100"},
+		"sdc":               {"size": "0"},
+		"nvme0n1":           {"size": "8"},
+		"nvme0n1/nvme0n1p1": {"size": "4", "partition": "1"},
+	})
+	probed := map[string]map[string]string{
+		"/dev/vda1": {"TYPE": "ext4", "LABEL": "B2C_CACHE", "PART_ENTRY_NAME": "B2C_CACHE"},
+	}
+	probe := func(_ context.Context, path string) (map[string]string, error) { return probed[path], nil }
+	got, err := List(context.Background(), sys, "/dev", probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Device{
+		{Name: "nvme0n1", Path: "/dev/nvme0n1", Disk: "nvme0n1", Size: 8 * 512},
+		{Name: "nvme0n1p1", Path: "/dev/nvme0n1p1", Disk: "nvme0n1", Partition: 1, Size: 4 * 512},
+		{Name: "sr0", Path: "/dev/sr0", Disk: "sr0", Size: 100 * 512, ReadOnly: true, CDROM: true},
+		{Name: "vda", Path: "/dev/vda", Disk: "vda", Size: 4096 * 512},
+		{Name: "vda1", Path: "/dev/vda1", Disk: "vda", Partition: 1, Size: 2048 * 512, FSType: "ext4", Label: "B2C_CACHE", PartName: "B2C_CACHE"},
+		{Name: "vdb", Path: "/dev/vdb", Disk: "vdb", Size: 2048 * 512},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("List =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+func TestParseExport(t *testing.T) {
+	got := ParseExport("DEVNAME=/dev/vdb1\nLABEL=my\\ disk\nTYPE=ext4\nPART_ENTRY_NAME=B2C_CACHE\n")
+	want := map[string]string{"DEVNAME": "/dev/vdb1", "LABEL": "my disk", "TYPE": "ext4", "PART_ENTRY_NAME": "B2C_CACHE"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ParseExport = %q, want %q", got, want)
+	}
+}
+
+func TestWaitNode(t *testing.T) {
+	dir := t.TempDir()
+	if err := WaitNode(context.Background(), dir, 0); err != nil {
+		t.Errorf("WaitNode(existing) = %v", err)
+	}
+	if err := WaitNode(context.Background(), filepath.Join(dir, "none"), 0); err == nil {
+		t.Errorf("WaitNode(missing) = nil, want an error")
+	}
+}

@@ -1,0 +1,65 @@
+// Package filesystems mounts the named file systems of b2c.filesystem
+// (ext4 partitions, tmpfs, 9p shares, NFS exports) under one directory,
+// where the cache, volumes and additional image stores find them by name.
+package filesystems
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+
+	"github.com/b2c-dev/b2c/init/cmdline"
+)
+
+// Dir is where the file system NAME is mounted: Dir/NAME.
+const Dir = "/mnt"
+
+// Mount is one mount(2) call.
+type Mount struct {
+	Source, Target, Type, Data string
+}
+
+func (m Mount) String() string {
+	s := fmt.Sprintf("mount -t %s %s %s", m.Type, m.Source, m.Target)
+	if m.Data != "" {
+		s += " -o " + m.Data
+	}
+	return s
+}
+
+// Path returns where the file system name is mounted, under root.
+func Path(root, name string) string { return filepath.Join(root, Dir, name) }
+
+// Plan turns b2c.filesystem options into mounts under root.
+func Plan(root string, fss []cmdline.Filesystem) []Mount {
+	var out []Mount
+	for _, fs := range fss {
+		opts := append([]string(nil), fs.Opts...)
+		if fs.Type == "nfs" || fs.Type == "nfs4" {
+			opts = nfsOpts(fs.Src, opts)
+		}
+		out = append(out, Mount{Source: fs.Src, Target: Path(root, fs.Name), Type: fs.Type, Data: strings.Join(opts, ",")})
+	}
+	return out
+}
+
+// nfsOpts adds what mount.nfs would: the kernel's NFS client takes the
+// server's address as addr=, and there is no lock daemon in the image.
+func nfsOpts(src string, opts []string) []string {
+	has := func(k string) bool {
+		for _, o := range opts {
+			if o == k || strings.HasPrefix(o, k+"=") {
+				return true
+			}
+		}
+		return false
+	}
+	if host, _, ok := strings.Cut(src, ":"); ok && !has("addr") && net.ParseIP(host) != nil {
+		opts = append(opts, "addr="+host)
+	}
+	if !has("nolock") && !has("lock") {
+		opts = append(opts, "nolock")
+	}
+	return opts
+}
