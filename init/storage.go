@@ -77,7 +77,7 @@ func (a *agent) mountStorage(ctx context.Context) error {
 			con.Warnf("%s", w)
 		}
 		if err != nil {
-			con.Warnf("cannot set up the cache partition: %v: images and volumes live in RAM", err)
+			con.Warnf("cannot set up the cache partition: %v", err)
 		}
 		st.cache = dev
 	}
@@ -100,6 +100,11 @@ func (a *agent) mountStorage(ctx context.Context) error {
 			return fmt.Errorf("b2c.storage: additionalimagestores=%s names no b2c.filesystem", name)
 		}
 		stores = append(stores, filesystems.Path("/", name))
+	}
+	// image_copy_tmp_dir="storage" stages pulls (and the service's auth
+	// files) in graphroot/tmp: on the cache, not in RAM, when there is one.
+	if err := os.MkdirAll(filepath.Join(st.graphRoot, "tmp"), 0o700); err != nil {
+		con.Warnf("%v", err)
 	}
 	if err := os.WriteFile(storageConf, []byte(cache.StorageConf(st.graphRoot, stores)), 0o644); err != nil {
 		con.Warnf("write %s: %v", storageConf, err)

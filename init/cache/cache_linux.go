@@ -74,31 +74,7 @@ func Setup(ctx context.Context, plan Plan, dir string, run Runner) (dev string, 
 // partition writes a GPT with one partition spanning the disk, named
 // after the cache, and returns the partition's device node.
 func partition(ctx context.Context, diskPath string) (string, error) {
-	d, err := diskfs.Open(diskPath, diskfs.WithOpenMode(diskfs.ReadWriteExclusive))
-	if err != nil {
-		return "", fmt.Errorf("open %s: %w", diskPath, err)
-	}
-	defer d.Close()
-	sector := d.LogicalBlocksize
-	if sector <= 0 {
-		sector = 512
-	}
-	// 1 MiB alignment at the start; the backup GPT takes the last 33
-	// sectors.
-	start := uint64(1<<20) / uint64(sector)
-	end := uint64(d.Size)/uint64(sector) - 34
-	if end <= start {
-		return "", fmt.Errorf("partition %s: disk too small (%d bytes)", diskPath, d.Size)
-	}
-	table := &gpt.Table{
-		LogicalSectorSize:  int(sector),
-		PhysicalSectorSize: int(d.PhysicalBlocksize),
-		ProtectiveMBR:      true,
-		Partitions: []*gpt.Partition{{
-			Start: start, End: end, Type: gpt.LinuxFilesystem, Name: Label,
-		}},
-	}
-	if err := d.Partition(table); err != nil {
+	if err := writeTable(diskPath); err != nil {
 		return "", fmt.Errorf("partition %s: %w", diskPath, err)
 	}
 	part := PartitionPath(diskPath, 1)
@@ -106,6 +82,34 @@ func partition(ctx context.Context, diskPath string) (string, error) {
 		return "", fmt.Errorf("partition %s: %w", diskPath, err)
 	}
 	return part, nil
+}
+
+// writeTable writes the cache's GPT: one partition, 1 MiB aligned, up to
+// the backup GPT in the last 33 sectors. go-diskfs asks the kernel to
+// re-read the table of a block device.
+func writeTable(diskPath string) error {
+	d, err := diskfs.Open(diskPath, diskfs.WithOpenMode(diskfs.ReadWriteExclusive))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	sector := d.LogicalBlocksize
+	if sector <= 0 {
+		sector = 512
+	}
+	start := uint64(1<<20) / uint64(sector)
+	end := uint64(d.Size)/uint64(sector) - 34
+	if end <= start {
+		return fmt.Errorf("disk too small (%d bytes)", d.Size)
+	}
+	return d.Partition(&gpt.Table{
+		LogicalSectorSize:  int(sector),
+		PhysicalSectorSize: int(d.PhysicalBlocksize),
+		ProtectiveMBR:      true,
+		Partitions: []*gpt.Partition{{
+			Index: 1, Start: start, End: end, Type: gpt.LinuxFilesystem, Name: Label,
+		}},
+	})
 }
 
 // PartitionPath names partition n of a disk as the kernel does: vda1, but

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/containers/common/pkg/config"
 	"github.com/containers/podman/v4/libpod/define"
 	"github.com/containers/podman/v4/pkg/bindings"
 	"github.com/containers/podman/v4/pkg/bindings/containers"
@@ -73,8 +74,22 @@ func permanentPullError(err error) bool {
 	return false
 }
 
+// effectivePolicy is the policy a pull uses. "always" on an image already
+// in the storage (the cache) becomes "newer": the registry's manifest
+// digest is still compared, but containers/image would fetch the config
+// blob again under "always", and a registry that cannot be reached leaves
+// the cached image to run rather than failing a lab's job.
+func effectivePolicy(p config.PullPolicy, cached bool) config.PullPolicy {
+	if p == config.PullPolicyAlways && cached {
+		return config.PullPolicyNewer
+	}
+	return p
+}
+
 func (e *Engine) pull(ctx context.Context, r *Request) error {
-	opts := new(images.PullOptions).WithPolicy(r.PullPolicy.String()).WithQuiet(true)
+	cached, err := images.Exists(ctx, r.Image, nil)
+	policy := effectivePolicy(r.PullPolicy, err == nil && cached)
+	opts := new(images.PullOptions).WithPolicy(policy.String()).WithQuiet(true)
 	if r.SkipTLSVerify != 0 {
 		opts.WithSkipTLSVerify(r.SkipTLSVerify == 1)
 	}
@@ -86,7 +101,7 @@ func (e *Engine) pull(ctx context.Context, r *Request) error {
 		start := time.Now()
 		_, err := images.Pull(ctx, r.Image, opts)
 		if err == nil {
-			e.con.Logf("Pulled %s (policy %s) in %.2fs", r.Image, r.PullPolicy, time.Since(start).Seconds())
+			e.con.Logf("Pulled %s (policy %s) in %.2fs", r.Image, policy, time.Since(start).Seconds())
 			return nil
 		}
 		if strings.Contains(err.Error(), "no space left on device") {

@@ -3,6 +3,8 @@ package podman
 import (
 	"errors"
 	"testing"
+
+	"github.com/containers/common/pkg/config"
 )
 
 func TestPermanentPullError(t *testing.T) {
@@ -20,6 +22,25 @@ func TestPermanentPullError(t *testing.T) {
 	} {
 		if got := permanentPullError(errors.New(tt.err)); got != tt.want {
 			t.Errorf("permanentPullError(%q) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestEffectivePolicy(t *testing.T) {
+	tests := []struct {
+		policy config.PullPolicy
+		cached bool
+		want   config.PullPolicy
+	}{
+		{config.PullPolicyAlways, false, config.PullPolicyAlways},
+		{config.PullPolicyAlways, true, config.PullPolicyNewer},
+		{config.PullPolicyMissing, true, config.PullPolicyMissing},
+		{config.PullPolicyNever, true, config.PullPolicyNever},
+		{config.PullPolicyNewer, false, config.PullPolicyNewer},
+	}
+	for _, tt := range tests {
+		if got := effectivePolicy(tt.policy, tt.cached); got != tt.want {
+			t.Errorf("effectivePolicy(%s, cached=%v) = %s, want %s", tt.policy, tt.cached, got, tt.want)
 		}
 	}
 }
