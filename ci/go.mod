@@ -3,6 +3,7 @@ module github.com/b2c-dev/b2c/ci
 go 1.26.0
 
 require (
+	github.com/b2c-dev/b2c v0.0.0
 	github.com/diskfs/go-diskfs v1.9.4
 	github.com/distribution/distribution/v3 v3.1.2
 	github.com/google/go-containerregistry v0.22.1
@@ -82,3 +83,5 @@ require (
 	google.golang.org/protobuf v1.36.11 // indirect
 	gotest.tools/v3 v3.5.2 // indirect
 )
+
+replace github.com/b2c-dev/b2c => ../

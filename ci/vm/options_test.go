@@ -3,6 +3,8 @@ package vm
 import (
 	"slices"
 	"testing"
+
+	"github.com/b2c-dev/b2c/qemu"
 )
 
 func TestArgs(t *testing.T) {
@@ -59,66 +61,14 @@ func TestArgs(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := defaultConfig()
-			c.kernel = "/k"
+			c.machine.Kernel = "/k"
 			for _, o := range tt.opts {
 				o(&c)
 			}
-			if got := c.args(accelTCG); !slices.Equal(got, tt.want) {
+			if got := c.machine.Args(qemu.AccelTCG); !slices.Equal(got, tt.want) {
 				t.Errorf("args:\n got %q\nwant %q", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestKernelAppend(t *testing.T) {
-	for _, tt := range []struct {
-		in   []string
-		want string
-	}{
-		{nil, "console=ttyS0 panic=-1"},
-		{[]string{"  quiet "}, "console=ttyS0 panic=-1 quiet"},
-		{[]string{"console=ttyS0,115200 panic=5"}, "console=ttyS0,115200 panic=5"},
-		{[]string{"panic=0", "console=ttyS0"}, "panic=0 console=ttyS0"},
-		{[]string{"console=tty0"}, "console=ttyS0 panic=-1 console=tty0"},
-		// Options quoted inside another option's value do not count.
-		{[]string{`b2c.run="echo console=ttyS0 panic=1"`}, `console=ttyS0 panic=-1 b2c.run="echo console=ttyS0 panic=1"`},
-	} {
-		if got := kernelAppend(tt.in); got != tt.want {
-			t.Errorf("kernelAppend(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestKernelFields(t *testing.T) {
-	for _, tt := range []struct {
-		in   string
-		want []string
-	}{
-		{"", nil},
-		{"a  b", []string{"a", "b"}},
-		{`a="b c" d`, []string{`a="b c"`, "d"}},
-		{`a="b c`, []string{`a="b c`}},
-	} {
-		if got := kernelFields(tt.in); !slices.Equal(got, tt.want) {
-			t.Errorf("kernelFields(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestShellQuote(t *testing.T) {
-	for _, tt := range []struct {
-		in   []string
-		want string
-	}{
-		{[]string{"qemu", "-m", "512"}, "qemu -m 512"},
-		{[]string{"-append", "console=ttyS0 panic=-1"}, "-append 'console=ttyS0 panic=-1'"},
-		{[]string{`b2c.run="it's"`}, `'b2c.run="it'\''s"'`},
-		{[]string{""}, "''"},
-		{[]string{"romfile=", "user,id=n0"}, "romfile= user,id=n0"},
-	} {
-		if got := shellQuote(tt.in); got != tt.want {
-			t.Errorf("shellQuote(%q) = %s, want %s", tt.in, got, tt.want)
-		}
 	}
 }
 

@@ -32,6 +32,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/b2c-dev/b2c/qemu"
 )
 
 // tailLines is how much of the console errors quote.
@@ -79,10 +81,10 @@ func Start(ctx context.Context, opts ...Option) (*VM, error) {
 	for _, o := range opts {
 		o(&c)
 	}
-	if c.kernel == "" {
+	if c.machine.Kernel == "" {
 		return nil, errors.New("start vm: no kernel (use vm.Kernel)")
 	}
-	for _, f := range append([]string{c.kernel, c.initramfs}, c.disks...) {
+	for _, f := range append([]string{c.machine.Kernel, c.machine.Initramfs}, c.machine.Disks...) {
 		if f == "" {
 			continue
 		}
@@ -90,18 +92,18 @@ func Start(ctx context.Context, opts ...Option) (*VM, error) {
 			return nil, fmt.Errorf("start vm: %w", err)
 		}
 	}
-	qemu, err := exec.LookPath(c.qemu)
+	bin, err := exec.LookPath(c.qemu)
 	if err != nil {
 		return nil, fmt.Errorf("start vm: %w (apt-get install qemu-system-x86)", err)
 	}
 
 	accel, why := c.accel, "forced by vm.Accel"
 	if accel == "" {
-		accel, why = probe.get(qemu, c.kernel)
+		accel, why = probe.get(bin, c.machine.Kernel)
 	}
 
 	v := &VM{
-		argv:    append([]string{qemu}, c.args(accel)...),
+		argv:    append([]string{bin}, c.machine.Args(accel)...),
 		accel:   accel,
 		timeout: c.timeout,
 		log:     c.log,
@@ -127,7 +129,7 @@ func Start(ctx context.Context, opts ...Option) (*VM, error) {
 	}
 
 	v.logf("vm: accel %s (%s)", accel, why)
-	v.logf("vm: %s", shellQuote(v.argv))
+	v.logf("vm: %s", qemu.ShellQuote(v.argv))
 	v.started = time.Now()
 	if err := v.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start qemu: %w", err)

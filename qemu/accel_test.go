@@ -1,4 +1,4 @@
-package vm
+package qemu
 
 import (
 	"os"
@@ -19,11 +19,11 @@ func TestProbeKVM(t *testing.T) {
 		dev          string
 		accel, why   string
 	}{
-		{"works", "echo '[ 0.0] Linux version 6.1'\n", dev, accelKVM, "succeeded"},
-		{"no device", "exit 0\n", filepath.Join(dir, "none"), accelTCG, "kvm unusable"},
-		{"msr", "echo 'qemu-system-x86_64: error: failed to set MSR 0x10a to 0x0' >&2\nexit 1\n", dev, accelTCG, "failed to set MSR 0x10a"},
-		{"hangs", "echo '[ 0.0] Linux version 6.1'\nexec sleep 600\n", dev, accelTCG, "did not end within"},
-		{"silent", "exit 0\n", dev, accelTCG, "no kernel banner"},
+		{"works", "echo '[ 0.0] Linux version 6.1'\n", dev, AccelKVM, "succeeded"},
+		{"no device", "exit 0\n", filepath.Join(dir, "none"), AccelTCG, "kvm unusable"},
+		{"msr", "echo 'qemu-system-x86_64: error: failed to set MSR 0x10a to 0x0' >&2\nexit 1\n", dev, AccelTCG, "failed to set MSR 0x10a"},
+		{"hangs", "echo '[ 0.0] Linux version 6.1'\nexec sleep 600\n", dev, AccelTCG, "did not end within"},
+		{"silent", "exit 0\n", dev, AccelTCG, "no kernel banner"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			qemu := filepath.Join(t.TempDir(), "qemu")
@@ -31,12 +31,12 @@ func TestProbeKVM(t *testing.T) {
 				t.Fatal(err)
 			}
 			start := time.Now()
-			accel, why := probeKVM(qemu, "/k", tt.dev, 500*time.Millisecond)
+			accel, why := ProbeKVM(t.Context(), qemu, "/k", tt.dev, 500*time.Millisecond)
 			if accel != tt.accel || !strings.Contains(why, tt.why) {
-				t.Errorf("probeKVM = %q, %q; want %q, %q", accel, why, tt.accel, tt.why)
+				t.Errorf("ProbeKVM = %q, %q; want %q, %q", accel, why, tt.accel, tt.why)
 			}
 			if d := time.Since(start); d > 5*time.Second {
-				t.Errorf("probeKVM took %v", d)
+				t.Errorf("ProbeKVM took %v", d)
 			}
 		})
 	}

@@ -1,0 +1,172 @@
+// Package qemu builds the QEMU command line that boots a b2c kernel and
+// initramfs on x86_64, and tells whether KVM really works on this host. The
+// host CLI (`b2c run`) and the end-to-end harness (ci/vm) share it, so
+// that what the tests boot is what users boot.
+package qemu
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Binary is the QEMU system emulator b2c boots with.
+const Binary = "qemu-system-x86_64"
+
+// Machine describes one VM. MemoryMB and SMP have defaults; the other
+// fields add nothing when empty.
+type Machine struct {
+	Kernel    string   // bzImage; required
+	Initramfs string   // passed with -initrd when set
+	Append    []string // kernel command line pieces, joined by spaces
+	MemoryMB  int      // default 512
+	SMP       int      // default 2
+	Disks     []string // raw images, virtio-blk: /dev/vda, /dev/vdb, ... in order
+	NICs      int      // virtio-net NICs, each on its own user-mode network (guest 10.0.2.15, host 10.0.2.2)
+	Shares    []Share  // host directories exported over virtio-9p
+	Extra     []string // raw QEMU arguments, appended last
+}
+
+// Share exports a host directory to the guest over virtio-9p, where it
+// mounts with `mount -t 9p -o trans=virtio,version=9p2000.L TAG DIR`.
+type Share struct {
+	Tag string
+	Dir string
+}
+
+// Args returns QEMU's arguments (without the binary) for accel.
+func (m Machine) Args(accel string) []string {
+	mem, smp := m.MemoryMB, m.SMP
+	if mem == 0 {
+		mem = 512
+	}
+	if smp == 0 {
+		smp = 2
+	}
+	a := []string{
+		"-machine", "q35",
+		"-accel", accel,
+		"-cpu", "max",
+		"-smp", fmt.Sprint(smp),
+		"-m", fmt.Sprint(mem),
+		// No default devices, no display, no monitor: the only character
+		// device is the serial port, on QEMU's stdout.
+		"-nodefaults",
+		"-nographic",
+		"-serial", "stdio",
+		// A guest reboot (panic=-1 included) ends QEMU instead of looping.
+		"-no-reboot",
+		"-kernel", m.Kernel,
+	}
+	if m.Initramfs != "" {
+		a = append(a, "-initrd", m.Initramfs)
+	}
+	a = append(a, "-append", KernelAppend(m.Append))
+	for i, d := range m.Disks {
+		a = append(a,
+			"-drive", fmt.Sprintf("file=%s,format=raw,if=none,id=d%d", escapeOpt(d), i),
+			"-device", fmt.Sprintf("virtio-blk-pci,drive=d%d", i))
+	}
+	for i := range m.NICs {
+		// romfile= skips the iPXE option ROM: we boot with -kernel, and
+		// the ROM is one more file QEMU would need.
+		a = append(a,
+			"-netdev", fmt.Sprintf("user,id=n%d", i),
+			"-device", fmt.Sprintf("virtio-net-pci,netdev=n%d,romfile=", i))
+	}
+	for i, s := range m.Shares {
+		// security_model=none: files the guest's root writes are created
+		// as the user running QEMU, with the modes the guest asked for, so
+		// they come back as ordinary files of that user.
+		a = append(a,
+			"-fsdev", fmt.Sprintf("local,id=fs%d,path=%s,security_model=none", i, escapeOpt(s.Dir)),
+			"-device", fmt.Sprintf("virtio-9p-pci,fsdev=fs%d,mount_tag=%s", i, escapeOpt(s.Tag)))
+	}
+	return append(a, m.Extra...)
+}
+
+// escapeOpt escapes commas in a QEMU option value, which QEMU would
+// otherwise read as the start of the next option.
+func escapeOpt(s string) string { return strings.ReplaceAll(s, ",", ",,") }
+
+// KernelAppend joins the command line pieces and adds console=ttyS0 (the
+// console is read from the serial port) and panic=-1 (a panic ends the run
+// at once, with -no-reboot) when they are missing.
+func KernelAppend(pieces []string) string {
+	user := strings.TrimSpace(strings.Join(pieces, " "))
+	var hasConsole, hasPanic bool
+	for _, f := range KernelFields(user) {
+		switch {
+		case f == "console=ttyS0" || strings.HasPrefix(f, "console=ttyS0,"):
+			hasConsole = true
+		case strings.HasPrefix(f, "panic="):
+			hasPanic = true
+		}
+	}
+	var add []string
+	if !hasConsole {
+		add = append(add, "console=ttyS0")
+	}
+	if !hasPanic {
+		add = append(add, "panic=-1")
+	}
+	if user != "" {
+		add = append(add, user)
+	}
+	return strings.Join(add, " ")
+}
+
+// KernelFields splits a kernel command line like the kernel does: on
+// spaces outside double quotes, so b2c.run="... console=tty0" is one field.
+// Unlike cmdline.Tokens it keeps the quotes, to give fields back as written.
+func KernelFields(s string) []string {
+	var (
+		fields []string
+		cur    strings.Builder
+		quoted bool
+	)
+	for _, r := range s {
+		switch {
+		case r == '"':
+			quoted = !quoted
+			cur.WriteRune(r)
+		case r == ' ' && !quoted:
+			if cur.Len() > 0 {
+				fields = append(fields, cur.String())
+				cur.Reset()
+			}
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	if cur.Len() > 0 {
+		fields = append(fields, cur.String())
+	}
+	return fields
+}
+
+// ShellQuote renders argv so that it can be pasted into a shell, to log
+// how to reproduce a run.
+func ShellQuote(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = quoteArg(a)
+	}
+	return strings.Join(q, " ")
+}
+
+func quoteArg(a string) string {
+	if a == "" {
+		return "''"
+	}
+	safe := true
+	for _, r := range a {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=,:+@%", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+}

@@ -1,0 +1,127 @@
+package qemu
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestArgs(t *testing.T) {
+	base := []string{
+		"-machine", "q35", "-accel", "tcg,thread=single", "-cpu", "max",
+		"-smp", "2", "-m", "512", "-nodefaults", "-nographic",
+		"-serial", "stdio", "-no-reboot", "-kernel", "/k",
+	}
+	nic0 := []string{"-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,romfile="}
+	cat := func(parts ...[]string) []string { return slices.Concat(parts...) }
+	for _, tt := range []struct {
+		name string
+		m    Machine
+		want []string
+	}{
+		{
+			name: "defaults",
+			m:    Machine{Kernel: "/k", NICs: 1},
+			want: cat(base, []string{"-append", "console=ttyS0 panic=-1"}, nic0),
+		},
+		{
+			name: "initramfs and append",
+			m:    Machine{Kernel: "/k", NICs: 1, Initramfs: "/i.cpio", Append: []string{`b2c.run="echo hi"`, "quiet"}},
+			want: cat(base, []string{"-initrd", "/i.cpio", "-append", `console=ttyS0 panic=-1 b2c.run="echo hi" quiet`}, nic0),
+		},
+		{
+			name: "memory smp",
+			m:    Machine{Kernel: "/k", NICs: 1, MemoryMB: 2048, SMP: 4},
+			want: cat([]string{
+				"-machine", "q35", "-accel", "tcg,thread=single", "-cpu", "max",
+				"-smp", "4", "-m", "2048", "-nodefaults", "-nographic",
+				"-serial", "stdio", "-no-reboot", "-kernel", "/k",
+			}, []string{"-append", "console=ttyS0 panic=-1"}, nic0),
+		},
+		{
+			name: "disks",
+			m:    Machine{Kernel: "/k", NICs: 1, Disks: []string{"/a.img", "/b,c.img"}},
+			want: cat(base, []string{"-append", "console=ttyS0 panic=-1",
+				"-drive", "file=/a.img,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0",
+				"-drive", "file=/b,,c.img,format=raw,if=none,id=d1", "-device", "virtio-blk-pci,drive=d1",
+			}, nic0),
+		},
+		{
+			name: "no nic",
+			m:    Machine{Kernel: "/k"},
+			want: cat(base, []string{"-append", "console=ttyS0 panic=-1"}),
+		},
+		{
+			name: "two nics and extra args",
+			m:    Machine{Kernel: "/k", NICs: 2, Extra: []string{"-device", "virtio-rng-pci"}},
+			want: cat(base, []string{"-append", "console=ttyS0 panic=-1"}, nic0,
+				[]string{"-netdev", "user,id=n1", "-device", "virtio-net-pci,netdev=n1,romfile="},
+				[]string{"-device", "virtio-rng-pci"}),
+		},
+		{
+			name: "shares",
+			m:    Machine{Kernel: "/k", Shares: []Share{{"b2cshare0", "/tmp/out"}, {"b2cshare1", "/a,b"}}},
+			want: cat(base, []string{"-append", "console=ttyS0 panic=-1",
+				"-fsdev", "local,id=fs0,path=/tmp/out,security_model=none", "-device", "virtio-9p-pci,fsdev=fs0,mount_tag=b2cshare0",
+				"-fsdev", "local,id=fs1,path=/a,,b,security_model=none", "-device", "virtio-9p-pci,fsdev=fs1,mount_tag=b2cshare1",
+			}),
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.m.Args(AccelTCG); !slices.Equal(got, tt.want) {
+				t.Errorf("Args:\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestKernelAppend(t *testing.T) {
+	for _, tt := range []struct {
+		in   []string
+		want string
+	}{
+		{nil, "console=ttyS0 panic=-1"},
+		{[]string{"  quiet "}, "console=ttyS0 panic=-1 quiet"},
+		{[]string{"console=ttyS0,115200 panic=5"}, "console=ttyS0,115200 panic=5"},
+		{[]string{"panic=0", "console=ttyS0"}, "panic=0 console=ttyS0"},
+		{[]string{"console=tty0"}, "console=ttyS0 panic=-1 console=tty0"},
+		// Options quoted inside another option's value do not count.
+		{[]string{`b2c.run="echo console=ttyS0 panic=1"`}, `console=ttyS0 panic=-1 b2c.run="echo console=ttyS0 panic=1"`},
+	} {
+		if got := KernelAppend(tt.in); got != tt.want {
+			t.Errorf("KernelAppend(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestKernelFields(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"a  b", []string{"a", "b"}},
+		{`a="b c" d`, []string{`a="b c"`, "d"}},
+		{`a="b c`, []string{`a="b c`}},
+	} {
+		if got := KernelFields(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("KernelFields(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for _, tt := range []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"qemu", "-m", "512"}, "qemu -m 512"},
+		{[]string{"-append", "console=ttyS0 panic=-1"}, "-append 'console=ttyS0 panic=-1'"},
+		{[]string{`b2c.run="it's"`}, `'b2c.run="it'\''s"'`},
+		{[]string{""}, "''"},
+		{[]string{"romfile=", "user,id=n0"}, "romfile= user,id=n0"},
+	} {
+		if got := ShellQuote(tt.in); got != tt.want {
+			t.Errorf("ShellQuote(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
