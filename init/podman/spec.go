@@ -80,6 +80,23 @@ func parseFlags(args []string) (*cobra.Command, *entities.ContainerCreateOptions
 	return cmd, &vals, nil
 }
 
+// Split cuts `podman create` arguments into the flags, the image and the
+// command, with podman's own flag definitions: which flags take a value
+// decides where the image is.
+func Split(args []string) (flags []string, image string, command []string, err error) {
+	cmd, _, err := parseFlags(args)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	pos := cmd.Flags().Args()
+	flags = args[:len(args)-len(pos)]
+	if n := len(flags); n > 0 && flags[n-1] == "--" {
+		// "--" ends podman's flags; the image follows it.
+		flags = flags[:n-1]
+	}
+	return flags, pos[0], pos[1:], nil
+}
+
 // Parse turns a container's `podman create` arguments (flags, IMAGE,
 // CMD...), with the Defaults it does not override, into a
 // request, with the flags and the spec code of `podman create` itself, so

@@ -88,3 +88,28 @@ func TestParseInvalid(t *testing.T) {
 		}
 	}
 }
+
+func TestSplit(t *testing.T) {
+	for _, tt := range []struct {
+		in      []string
+		flags   []string
+		image   string
+		command []string
+	}{
+		{[]string{"alpine"}, []string{}, "alpine", []string{}},
+		{[]string{"-e", "A=1", "--rm", "-v", "/a:/b", "alpine", "sh", "-c", "echo -e hi"},
+			[]string{"-e", "A=1", "--rm", "-v", "/a:/b"}, "alpine", []string{"sh", "-c", "echo -e hi"}},
+		{[]string{"--env=A=1", "--", "alpine", "-v"}, []string{"--env=A=1"}, "alpine", []string{"-v"}},
+		{[]string{"-ti", "docker://alpine", "--", "x"}, []string{"-ti"}, "docker://alpine", []string{"--", "x"}},
+	} {
+		flags, image, command, err := Split(tt.in)
+		if err != nil || !reflect.DeepEqual(flags, tt.flags) || image != tt.image || !reflect.DeepEqual(command, tt.command) {
+			t.Errorf("Split(%q) = %q, %q, %q, %v; want %q, %q, %q", tt.in, flags, image, command, err, tt.flags, tt.image, tt.command)
+		}
+	}
+	for _, in := range [][]string{{"--no-such-flag", "alpine"}, {"-e", "A=1"}, {}} {
+		if _, _, _, err := Split(in); err == nil {
+			t.Errorf("Split(%q) gives no error", in)
+		}
+	}
+}
