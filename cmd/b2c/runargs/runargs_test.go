@@ -1,0 +1,133 @@
+package runargs
+
+import (
+	"errors"
+	"flag"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/b2c-dev/b2c/init/cmdline"
+	"github.com/b2c-dev/b2c/qemu"
+)
+
+func TestParse(t *testing.T) {
+	def := func(o Options) Options {
+		if o.MemoryMB == 0 {
+			o.MemoryMB = 1024
+		}
+		if o.CPUs == 0 {
+			o.CPUs = 2
+		}
+		if o.Podman == nil {
+			o.Podman = []string{}
+		}
+		if o.Command == nil {
+			o.Command = []string{}
+		}
+		return o
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want Options
+	}{
+		{"image only", []string{"alpine"}, def(Options{Image: "alpine"})},
+		{"command", []string{"img.tar", "sh", "-c", "echo hi; exit 7"},
+			def(Options{Image: "img.tar", Command: []string{"sh", "-c", "echo hi; exit 7"}})},
+		{"b2c then podman flags", []string{"-v", "--mem", "2048", "--cpus=4", "--timeout", "90s", "-e", "A=1", "--rm", "alpine", "env"},
+			def(Options{Verbose: true, MemoryMB: 2048, CPUs: 4, Timeout: 90 * time.Second, Podman: []string{"-e", "A=1", "--rm"}, Image: "alpine", Command: []string{"env"}})},
+		{"podman's -v and --cpus after --", []string{"--console-log", "c.log", "--", "-v", "/a:/b", "--cpus", "1", "alpine"},
+			def(Options{ConsoleLog: "c.log", Podman: []string{"-v", "/a:/b", "--cpus", "1"}, Image: "alpine"})},
+		{"cache share append", []string{"--cache", "/c.img:2G", "--share", "/tmp/o:/out", "--append", "b2c.pipefail", "--append=b2c.hostname=x", "--kernel", "/k", "--initramfs", "/i", "alpine"},
+			def(Options{Cache: "/c.img", CacheSize: 2 << 30, Shares: []Share{{"/tmp/o", "/out"}}, Append: []string{"b2c.pipefail", "b2c.hostname=x"}, Kernel: "/k", Initramfs: "/i", Image: "alpine"})},
+		{"cache default size", []string{"--cache=c.img", "alpine"}, def(Options{Cache: "c.img", CacheSize: DefaultCacheSize, Image: "alpine"})},
+		{"image after podman's --", []string{"--rm", "--", "alpine", "-v"}, def(Options{Podman: []string{"--rm"}, Image: "alpine", Command: []string{"-v"}})},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse(tt.args)
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Parse(%q) =\n %+v, %v\nwant\n %+v", tt.args, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		nil,
+		{"-v"},
+		{"--mem"},
+		{"--mem", "lots", "alpine"},
+		{"--mem", "64", "alpine"},
+		{"--cpus", "0", "alpine"},
+		{"--timeout", "soon", "alpine"},
+		{"--cache", "c.img:huge", "alpine"},
+		{"--share", "nocolon", "alpine"},
+		{"--no-such-flag", "alpine"},
+		{"--", "--pull=sometimes", "alpine"},
+	} {
+		_, err := Parse(args)
+		var ue UsageError
+		if !errors.As(err, &ue) {
+			t.Errorf("Parse(%q) error %v, want a UsageError", args, err)
+		}
+	}
+	if _, err := Parse([]string{"-h"}); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("Parse(-h) error %v, want flag.ErrHelp", err)
+	}
+}
+
+func TestKernelArgs(t *testing.T) {
+	o := Options{
+		Shares:  []Share{{"/tmp/out", "/out"}},
+		Cache:   "/c.img",
+		Timeout: 90 * time.Minute,
+		Podman:  []string{"-e", "A=b c"},
+		Command: []string{"sh", "-c", "echo hi > /out/f"},
+		Append:  []string{"b2c.pipefail"},
+	}
+	got, err := o.KernelArgs("10.0.2.2:5000/b2c/local:latest", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"b2c.filesystem=b2cshare0,type=9p,src=b2cshare0,opts=trans=virtio|version=9p2000.L|msize=524288",
+		"b2c.cache_device=/dev/vda",
+		"b2c.timeout=1h30m0s",
+		`b2c.run="--tls-verify=false -v /mnt/b2cshare0:/out -e 'A=b c' 10.0.2.2:5000/b2c/local:latest sh -c 'echo hi > /out/f'"`,
+		"b2c.pipefail",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("KernelArgs =\n %q\nwant\n %q", got, want)
+	}
+	// What the agent reads back.
+	r := cmdline.Parse(qemu.KernelAppend(got))
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	c := r.Config
+	wantRun := []string{"--tls-verify=false", "-v", "/mnt/b2cshare0:/out", "-e", "A=b c", "10.0.2.2:5000/b2c/local:latest", "sh", "-c", "echo hi > /out/f"}
+	if len(c.Run) != 1 || !reflect.DeepEqual(c.Run[0].Args, wantRun) || !c.Pipefail || c.Timeout != 90*time.Minute ||
+		c.CacheDevice != "/dev/vda" || len(c.Filesystems) != 1 || c.Filesystems[0].Type != "9p" {
+		t.Errorf("the agent reads %+v", c)
+	}
+	if s := o.QEMUShares(); !reflect.DeepEqual(s, []qemu.Share{{Tag: "b2cshare0", Dir: "/tmp/out"}}) {
+		t.Errorf("QEMUShares = %+v", s)
+	}
+}
+
+func TestKernelArgsErrors(t *testing.T) {
+	for _, tt := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{Command: []string{"echo", `"hi"`}}, "double quote"},
+		{Options{Command: []string{"echo", strings.Repeat("x", MaxCmdline)}}, "bytes"},
+	} {
+		if _, err := tt.o.KernelArgs("alpine", false); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("KernelArgs(%+v) error %v, want one about %q", tt.o, err, tt.want)
+		}
+	}
+}
