@@ -125,3 +125,18 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+func TestCleanLine(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"hello\r", "hello"},
+		{"hello\r\r", "hello"},
+		{"10%\r20%\r30%", "30%"},
+		{"", ""},
+		{"Booting from ROM..\x1bc\x1b[?7l\x1b[2J[    0.000000] Linux", "Booting from ROM..[    0.000000] Linux"},
+		{"\x1b[0;32mOK\x1b[0m", "OK"},
+	} {
+		if got := CleanLine(tt.in); got != tt.want {
+			t.Errorf("CleanLine(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

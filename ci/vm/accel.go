@@ -27,5 +27,3 @@ func (p *accelProbe) get(bin, kernel string) (accel, why string) {
 	})
 	return p.accel, p.why
 }
-
-

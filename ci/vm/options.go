@@ -83,4 +83,3 @@ func Accel(accel string) Option { return func(c *config) { c.accel = accel } }
 
 // QEMU sets the QEMU binary (default qemu-system-x86_64 from $PATH).
 func QEMU(path string) Option { return func(c *config) { c.qemu = path } }
-

@@ -226,23 +226,9 @@ func (v *VM) addConsole(s string, at time.Duration) {
 }
 
 func (v *VM) addLineLocked(raw string, at time.Duration) {
-	text := cleanLine(raw)
+	text := qemu.CleanLine(raw)
 	v.lines = append(v.lines, Line{Text: text, Raw: strings.TrimSuffix(raw, "\r"), At: at})
 	v.logf("[%8.3fs] %s", at.Seconds(), text)
-}
-
-// ansiEscape matches terminal escape sequences, which SeaBIOS prints
-// before the kernel's first line: CSI sequences and two-byte ones (ESC c).
-var ansiEscape = regexp.MustCompile(`\x1b(\[[0-9;?]*[ -/]*[@-~]|[@-Z\\-_a-z])`)
-
-// cleanLine drops the serial line's \r and escape sequences and, like a
-// terminal, shows only what follows a carriage return within a line.
-func cleanLine(s string) string {
-	s = strings.TrimRight(s, "\r")
-	if i := strings.LastIndexByte(s, '\r'); i >= 0 {
-		s = s[i+1:]
-	}
-	return ansiEscape.ReplaceAllString(s, "")
 }
 
 func (v *VM) readStderr(r io.Reader) {
