@@ -3,6 +3,8 @@ package runargs
 import (
 	"errors"
 	"flag"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -129,5 +131,39 @@ func TestKernelArgsErrors(t *testing.T) {
 		if _, err := tt.o.KernelArgs("alpine", false); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("KernelArgs(%+v) error %v, want one about %q", tt.o, err, tt.want)
 		}
+	}
+}
+
+func TestBootFiles(t *testing.T) {
+	exeDir, cwd := t.TempDir(), t.TempDir()
+	t.Chdir(cwd)
+	touch := func(p string) string {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if _, _, err := (Options{}).BootFiles(exeDir); err == nil {
+		t.Errorf("BootFiles with no files: no error")
+	}
+	outK := touch(filepath.Join(cwd, "out", KernelName))
+	outI := touch(filepath.Join(cwd, "out", InitramfsName))
+	if k, i, err := (Options{}).BootFiles(exeDir); err != nil || k != outK || i != outI {
+		t.Errorf("BootFiles from out/ = %s, %s, %v", k, i, err)
+	}
+	exeK := touch(filepath.Join(exeDir, KernelName))
+	if k, i, err := (Options{}).BootFiles(exeDir); err != nil || k != exeK || i != outI {
+		t.Errorf("BootFiles next to b2c = %s, %s, %v; want %s, %s", k, i, err, exeK, outI)
+	}
+	given := touch(filepath.Join(cwd, "k"))
+	if k, _, err := (Options{Kernel: "k"}).BootFiles(exeDir); err != nil || k != given {
+		t.Errorf("BootFiles --kernel k = %s, %v; want %s", k, err, given)
+	}
+	if _, _, err := (Options{Initramfs: "nope"}).BootFiles(exeDir); err == nil {
+		t.Errorf("BootFiles --initramfs nope: no error")
 	}
 }
