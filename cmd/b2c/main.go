@@ -1,7 +1,10 @@
 // Command b2c is the host side of b2c: it checks and explains kernel
-// command lines before they go to a hundred machines.
+// command lines before they go to a hundred machines, and runs a container
+// in a b2c VM on this machine.
 //
-// Exit codes: 0 success; 1 the command line has errors (lint); 2 usage.
+// Exit codes: 0 success; 1 the command line has errors (lint); 2 usage;
+// b2c run: the pipeline status, 130 on Ctrl-C, 255 when the VM gave no
+// status (see runargs.Usage).
 package main
 
 import (
@@ -16,10 +19,14 @@ const usage = `usage: b2c COMMAND [ARGS]
 commands:
   lint [CMDLINE | -f FILE | -]     check a kernel command line; exit 1 on errors
   explain [CMDLINE | -f FILE | -]  print what the agent will do with it
+  run [FLAGS] [--] [PODMAN FLAGS] IMAGE [CMD...]
+                                   run IMAGE in a b2c VM (QEMU); exit with the
+                                   pipeline status, 255 if the VM gave none
+                                   (b2c run -h)
 `
 
-// errUsage makes main exit 2.
-type errUsage struct{ msg string }
+// errUsage makes main exit 2, with usage (the general one when empty).
+type errUsage struct{ msg, usage string }
 
 func (e errUsage) Error() string { return e.msg }
 
@@ -33,7 +40,11 @@ func exitCode(err error, stderr io.Writer) int {
 	case nil:
 		return 0
 	case errUsage:
-		fmt.Fprintf(stderr, "b2c: %s\n%s", e.msg, usage)
+		u := e.usage
+		if u == "" {
+			u = usage
+		}
+		fmt.Fprintf(stderr, "b2c: %s\n%s", e.msg, u)
 		return 2
 	case exitError:
 		return int(e)
@@ -51,18 +62,20 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", int(e)) }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errUsage{"no command"}
+		return errUsage{msg: "no command"}
 	}
 	switch args[0] {
 	case "lint":
 		return lint(args[1:], stdin, stdout)
 	case "explain":
 		return explain(args[1:], stdin, stdout)
+	case "run":
+		return runVM(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return errUsage{fmt.Sprintf("unknown command %q", args[0])}
+	return errUsage{msg: fmt.Sprintf("unknown command %q", args[0])}
 }
 
 // readCmdline takes the command line as arguments, from a file (-f FILE)
@@ -74,7 +87,7 @@ func readCmdline(args []string, stdin io.Reader) (string, error) {
 		return string(b), err
 	case args[0] == "-f":
 		if len(args) != 2 {
-			return "", errUsage{"-f takes one file"}
+			return "", errUsage{msg: "-f takes one file"}
 		}
 		b, err := os.ReadFile(args[1])
 		if err != nil {

@@ -24,6 +24,11 @@ func TestRun(t *testing.T) {
 			[]string{"Stage 1: podman create --privileged=true --network=host --pull=always -v x:/x docker://alpine echo hi", "Network: DHCP", "Cache: none", "Shutdown: run `poweroff -f`", "Pipefail"}},
 		{"explain errors", []string{"explain", `b2c.timeout=x`}, "", 0, []string{"No container will run"}},
 		{"no command", nil, "", 2, nil},
+		{"run help", []string{"run", "-h"}, "", 0, []string{"usage: b2c run", "Exit status"}},
+		{"run bad b2c flag value", []string{"run", "--mem", "lots", "alpine"}, "", 2, nil},
+		{"run bad podman flag", []string{"run", "--no-such-flag", "alpine"}, "", 2, nil},
+		{"run no image", []string{"run", "-v"}, "", 2, nil},
+		{"run missing image file", []string{"run", "--kernel", "main.go", "--initramfs", "main.go", "./no-such-image.tar"}, "", 255, nil},
 		{"bad command", []string{"frob"}, "", 2, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/b2c-dev/b2c/cmd/b2c/guestconsole"
+	"github.com/b2c-dev/b2c/cmd/b2c/localimage"
+	"github.com/b2c-dev/b2c/cmd/b2c/runargs"
+	"github.com/b2c-dev/b2c/qemu"
+)
+
+// Exit codes of b2c run besides the pipeline status (runargs.Usage).
+const (
+	// exitNoStatus: no pipeline status, because the VM did not boot or
+	// never reached the end of the run, or the image is known missing.
+	exitNoStatus = 255
+	// exitSignal + N: stopped by signal N (130 for Ctrl-C).
+	exitSignal = 128
+)
+
+const (
+	// remoteCheckTimeout bounds the question to the image's registry;
+	// no answer leaves the question to the guest.
+	remoteCheckTimeout = 15 * time.Second
+	// afterEnd is how long QEMU may take to power off after the last line.
+	afterEnd = time.Minute
+	// watchdogMargin is how long after --timeout the VM is given to stop
+	// its containers and power off before b2c stops it.
+	watchdogMargin = 10 * time.Minute
+	// stopGrace is how long QEMU has to end after SIGTERM.
+	stopGrace = 5 * time.Second
+	// tailLines is how much of the console a boot failure quotes.
+	tailLines = 25
+)
+
+// errSignal is how a signal stopped the run.
+type errSignal struct{ sig syscall.Signal }
+
+func (e errSignal) Error() string { return "stopped by " + e.sig.String() }
+
+// runVM is `b2c run`; see runargs.Usage.
+func runVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := runargs.Parse(args)
+	var ue runargs.UsageError
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, runargs.Usage)
+		return nil
+	case errors.As(err, &ue):
+		return errUsage{msg: "run: " + ue.Error(), usage: runargs.Usage}
+	}
+	fail := func(err error) error {
+		fmt.Fprintf(stderr, "b2c: run: %v\n", err)
+		return exitError(exitNoStatus)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fail(err)
+	}
+	kernel, initramfs, err := o.BootFiles(filepath.Dir(exe))
+	if err != nil {
+		return fail(err)
+	}
+	bin, err := exec.LookPath(qemu.Binary)
+	if err != nil {
+		return fail(fmt.Errorf("%w (apt-get install qemu-system-x86)", err))
+	}
+	tmp, err := os.MkdirTemp("", "b2c-run-")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(tmp)
+
+	image, insecure, reg, err := prepareImage(ctx, o, tmp)
+	if err != nil {
+		return fail(err)
+	}
+	if reg != nil {
+		defer reg.Close()
+	}
+	kargs, err := o.KernelArgs(image, insecure)
+	if err != nil {
+		return fail(err)
+	}
+	m := qemu.Machine{Kernel: kernel, Initramfs: initramfs, Append: kargs,
+		MemoryMB: o.MemoryMB, SMP: o.CPUs, NICs: 1, Shares: o.QEMUShares()}
+	if o.Cache != "" {
+		made, err := qemu.CreateDisk(o.Cache, o.CacheSize)
+		if err != nil {
+			return fail(err)
+		}
+		if made && o.Verbose {
+			fmt.Fprintf(stderr, "b2c: made the cache disk %s (%d bytes, sparse)\n", o.Cache, o.CacheSize)
+		}
+		m.Disks = []string{o.Cache}
+	}
+	for _, s := range o.Shares {
+		if err := os.MkdirAll(s.HostDir, 0o755); err != nil {
+			return fail(fmt.Errorf("--share: %w", err))
+		}
+	}
+	var consoleLog io.Writer = io.Discard
+	if o.ConsoleLog != "" {
+		f, err := os.Create(o.ConsoleLog)
+		if err != nil {
+			return fail(fmt.Errorf("--console-log: %w", err))
+		}
+		defer f.Close()
+		consoleLog = f
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stopOnSignals(ctx, cancel)
+	if o.Timeout > 0 {
+		// b2c.timeout ends the run in the guest; this only catches a VM
+		// that hangs after it.
+		t := time.AfterFunc(o.Timeout+watchdogMargin, func() {
+			cancel(fmt.Errorf("the VM did not end %v after --timeout %v", watchdogMargin, o.Timeout))
+		})
+		defer t.Stop()
+	}
+
+	accel, why := qemu.ProbeKVM(ctx, bin, kernel, "/dev/kvm", qemu.ProbeTimeout)
+	argv := m.Args(accel)
+	var qemuErr strings.Builder
+	var qemuStderr io.Writer = &qemuErr
+	if o.Verbose {
+		fmt.Fprintf(stderr, "b2c: accel %s (%s)\nb2c: %s\n", accel, why, qemu.ShellQuote(append([]string{bin}, argv...)))
+		qemuStderr = io.MultiWriter(&qemuErr, stderr)
+	}
+
+	var (
+		rd   guestconsole.Reader
+		tail []string
+	)
+	line := func(raw string) {
+		fmt.Fprintln(consoleLog, raw)
+		kind, text := rd.Line(raw)
+		tail = append(tail[max(0, len(tail)-tailLines+1):], text)
+		switch {
+		case o.Verbose:
+			fmt.Fprintln(stdout, text)
+		case kind == guestconsole.Output:
+			fmt.Fprintln(stdout, text)
+		case kind == guestconsole.Error:
+			fmt.Fprintln(stderr, text)
+		}
+		if kind == guestconsole.End {
+			time.AfterFunc(afterEnd, func() { cancel(errors.New("QEMU did not end after the end of the run")) })
+		}
+	}
+	runErr := qemu.Run(ctx, bin, argv, line, qemuStderr, stopGrace)
+
+	if reg != nil && o.Verbose {
+		fmt.Fprintf(stderr, "b2c: local registry: %s\n", reg.Stats())
+	}
+	var sig errSignal
+	if errors.As(context.Cause(ctx), &sig) {
+		fmt.Fprintf(stderr, "b2c: run: %v: the VM is stopped\n", sig)
+		return exitError(exitSignal + int(sig.sig))
+	}
+	status, ok := rd.Status()
+	if !ok {
+		if !o.Verbose {
+			fmt.Fprintf(stderr, "b2c: run: the console's last lines:\n  %s\n", strings.Join(tail, "\n  "))
+			if qemuErr.Len() > 0 {
+				fmt.Fprintf(stderr, "b2c: run: QEMU said:\n%s", qemuErr.String())
+			}
+		}
+		if runErr == nil {
+			runErr = errors.New("the VM ended")
+		}
+		return fail(fmt.Errorf("%w without a pipeline status (see above; -v shows the whole console)", runErr))
+	}
+	if status != 0 {
+		return exitError(status)
+	}
+	return nil
+}
+
+// prepareImage returns the image as the guest names it, and whether the
+// guest pulls it over plain HTTP. A local image is served from a registry
+// inside b2c, which the caller closes.
+func prepareImage(ctx context.Context, o runargs.Options, tmp string) (string, bool, *localimage.Registry, error) {
+	kind, err := localimage.Detect(o.Image)
+	if err != nil {
+		return "", false, nil, err
+	}
+	if kind == localimage.Remote {
+		cctx, cancel := context.WithTimeout(ctx, remoteCheckTimeout)
+		defer cancel()
+		if err := localimage.CheckRemote(cctx, o.Image, skipsTLSVerify(o.Podman)); err != nil {
+			return "", false, nil, err
+		}
+		return o.Image, false, nil, nil
+	}
+	extract := filepath.Join(tmp, "image")
+	blobs := filepath.Join(tmp, "blobs")
+	img, err := localimage.Load(o.Image, kind, extract)
+	if err != nil {
+		return "", false, nil, err
+	}
+	reg, err := localimage.Serve(ctx, img, blobs)
+	if err != nil {
+		return "", false, nil, err
+	}
+	return reg.GuestRef(), true, reg, nil
+}
+
+// skipsTLSVerify tells whether podman's flags turn TLS verification off.
+func skipsTLSVerify(podman []string) bool {
+	for _, f := range podman {
+		if f == "--tls-verify=false" {
+			return true
+		}
+	}
+	return false
+}
+
+// stopOnSignals cancels ctx with errSignal on SIGINT or SIGTERM, so that
+// QEMU is stopped and b2c exits 128+N.
+func stopOnSignals(ctx context.Context, cancel context.CancelCauseFunc) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		defer signal.Stop(ch)
+		select {
+		case s := <-ch:
+			cancel(errSignal{s.(syscall.Signal)})
+		case <-ctx.Done():
+		}
+	}()
+}
