@@ -26,6 +26,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
@@ -247,4 +248,35 @@ func Push(ctx context.Context, img v1.Image, ref string) error {
 		return fmt.Errorf("push %s: %w", ref, err)
 	}
 	return nil
+}
+
+// WriteOCIArchive writes img to file as an OCI archive, the tarball of an
+// OCI image layout that `podman save --format oci-archive` writes.
+func WriteOCIArchive(img v1.Image, file string) error {
+	dir, err := os.MkdirTemp("", "b2c-oci-layout-")
+	if err != nil {
+		return fmt.Errorf("write OCI archive %s: %w", file, err)
+	}
+	defer os.RemoveAll(dir)
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		return fmt.Errorf("write OCI archive %s: %w", file, err)
+	}
+	if err := p.AppendImage(img); err != nil {
+		return fmt.Errorf("write OCI archive %s: %w", file, err)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return fmt.Errorf("write OCI archive: %w", err)
+	}
+	tw := tar.NewWriter(f)
+	if err := tw.AddFS(os.DirFS(dir)); err != nil {
+		f.Close()
+		return fmt.Errorf("write OCI archive %s: %w", file, err)
+	}
+	if err := tw.Close(); err != nil {
+		f.Close()
+		return fmt.Errorf("write OCI archive %s: %w", file, err)
+	}
+	return f.Close()
 }

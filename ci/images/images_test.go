@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"errors"
 	"io"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/b2c-dev/b2c/ci/registry"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -217,5 +219,33 @@ func TestPush(t *testing.T) {
 
 	if err := Push(t.Context(), img, "not a reference"); err == nil {
 		t.Error("Push to a bad reference: no error")
+	}
+}
+
+// TestWriteOCIArchive reads the archive back as an OCI layout.
+func TestWriteOCIArchive(t *testing.T) {
+	img, err := WithFiles(ociEmpty(), File{Path: "hello", Data: []byte("hi")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "img.tar")
+	if err := WriteOCIArchive(img, file); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := exec.Command("tar", "-xf", file, "-C", dir).Run(); err != nil {
+		t.Fatalf("tar -xf %s: %v", file, err)
+	}
+	idx, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := img.Digest()
+	if len(m.Manifests) != 1 || m.Manifests[0].Digest != want {
+		t.Errorf("archive index %+v, want the one image %s", m.Manifests, want)
 	}
 }
