@@ -21,6 +21,7 @@ var (
 	busybox   string // the image as the guest names it
 	kernel    string
 	initramfs string
+	binDir    string // what the scenarios build: the b2c CLI, image archives
 )
 
 // vmTimeout bounds each VM: TCG boots take seconds, pulls a few more.
@@ -51,6 +52,11 @@ func setup(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	if binDir, err = os.MkdirTemp("", "b2c-e2e-bin-"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(binDir)
 	ctx := context.Background()
 	reg, err = registry.Start(ctx, dir)
 	if err != nil {
