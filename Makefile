@@ -12,7 +12,7 @@ PODMAN   := $(OUT)/podman
 TAGS     := exclude_graphdriver_btrfs btrfs_noversion exclude_graphdriver_devicemapper containers_image_openpgp
 export GOFLAGS := -mod=mod
 
-.PHONY: all deps kernel initramfs demo test unit e2e bench fuzz clean
+.PHONY: all deps kernel initramfs cli demo test unit e2e bench fuzz clean
 
 all: $(KERNEL) $(INITRD)
 
@@ -34,6 +34,12 @@ initramfs $(INITRD): $(PODMAN) FORCE | deps
 	$(GO) run ./mkinitramfs -o $(INITRD) -podman $(PODMAN)
 
 FORCE:
+
+# The host CLI (b2c lint, explain, run); b2c run finds the kernel and the
+# initramfs next to it.
+cli:
+	@mkdir -p $(OUT)
+	$(GO) build -tags 'remote $(TAGS)' -o $(OUT)/b2c ./cmd/b2c
 
 demo: all
 	cd ci && $(GO) run ./cmd/demo -kernel ../$(KERNEL) -initramfs ../$(INITRD)
