@@ -303,3 +303,17 @@ func TestRunUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestRunMissingImage: an image the registry does not have, or a file
+// that does not exist, is reported before any VM boots.
+func TestRunMissingImage(t *testing.T) {
+	for _, image := range []string{reg.Addr() + "/b2c/no-such-image:latest", "./no-such-image.tar"} {
+		r := runB2C(t, "-v", image, "echo", "never")
+		if r.code != 255 || !strings.Contains(r.stderr, "no-such-image") {
+			t.Errorf("b2c run %s: exit %d, want 255 and an error naming the image", image, r.code)
+		}
+		if strings.Contains(r.stdout+r.stderr, "accel") {
+			t.Errorf("b2c run %s: QEMU was started", image)
+		}
+	}
+}
