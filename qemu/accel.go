@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -69,4 +70,45 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// CachedProbeKVM is ProbeKVM with its answer kept in file for as long as
+// the host stays up and qemu and kernel do not change: a probe boot that
+// hangs costs ProbeTimeout, which every `b2c run` would pay again.
+func CachedProbeKVM(ctx context.Context, file, qemu, kernel string) (accel, why string) {
+	key, err := probeKey(qemu, kernel)
+	if err != nil {
+		return ProbeKVM(ctx, qemu, kernel, "/dev/kvm", ProbeTimeout)
+	}
+	if b, err := os.ReadFile(file); err == nil {
+		if k, rest, ok := strings.Cut(string(b), "\n"); ok && k == key {
+			if a, w, ok := strings.Cut(strings.TrimSuffix(rest, "\n"), "\n"); ok && (a == AccelKVM || a == AccelTCG) {
+				return a, w + " (cached in " + file + ")"
+			}
+		}
+	}
+	accel, why = ProbeKVM(ctx, qemu, kernel, "/dev/kvm", ProbeTimeout)
+	if ctx.Err() == nil {
+		// Best effort: without the file, the next run probes again.
+		_ = os.MkdirAll(filepath.Dir(file), 0o755)
+		_ = os.WriteFile(file, []byte(key+"\n"+accel+"\n"+why+"\n"), 0o644)
+	}
+	return accel, why
+}
+
+// probeKey names the host's boot and the files the probe depends on.
+func probeKey(qemu, kernel string) (string, error) {
+	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return "", err
+	}
+	key := "boot " + strings.TrimSpace(string(boot))
+	for _, f := range []string{qemu, kernel} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return "", err
+		}
+		key += fmt.Sprintf(" %s %d %d", f, fi.Size(), fi.ModTime().UnixNano())
+	}
+	return key, nil
 }

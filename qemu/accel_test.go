@@ -41,3 +41,40 @@ func TestProbeKVM(t *testing.T) {
 		})
 	}
 }
+
+func TestCachedProbeKVM(t *testing.T) {
+	dir := t.TempDir()
+	count := filepath.Join(dir, "count")
+	qemu := filepath.Join(dir, "qemu")
+	// Each probe appends a line to count; the boot fails, as on a host
+	// where KVM does not work.
+	if err := os.WriteFile(qemu, []byte("#!/bin/sh\necho probe >> "+count+"\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	kernel := filepath.Join(dir, "bzImage")
+	if err := os.WriteFile(kernel, []byte("k"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat("/dev/kvm"); err != nil {
+		t.Skip("no /dev/kvm: ProbeKVM does not boot, nothing to cache")
+	}
+	file := filepath.Join(dir, "cache", "kvm-probe")
+	probes := func() int {
+		b, _ := os.ReadFile(count)
+		return strings.Count(string(b), "probe")
+	}
+	for i, want := range []int{1, 1} {
+		accel, why := CachedProbeKVM(t.Context(), file, qemu, kernel)
+		if accel != AccelTCG || probes() != want {
+			t.Errorf("call %d: %s (%s) after %d probes, want %s after %d", i+1, accel, why, probes(), AccelTCG, want)
+		}
+	}
+	// A new kernel is probed again.
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(kernel, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if CachedProbeKVM(t.Context(), file, qemu, kernel); probes() != 2 {
+		t.Errorf("after the kernel changed: %d probes, want 2", probes())
+	}
+}

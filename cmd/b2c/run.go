@@ -132,7 +132,7 @@ func runVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer t.Stop()
 	}
 
-	accel, why := qemu.ProbeKVM(ctx, bin, kernel, "/dev/kvm", qemu.ProbeTimeout)
+	accel, why := probeAccel(ctx, bin, kernel)
 	argv := m.Args(accel)
 	var qemuErr strings.Builder
 	var qemuStderr io.Writer = &qemuErr
@@ -217,6 +217,16 @@ func prepareImage(ctx context.Context, o runargs.Options, tmp string) (string, b
 		return "", false, nil, err
 	}
 	return reg.GuestRef(), true, reg, nil
+}
+
+// probeAccel tells whether KVM works, remembering the answer in the
+// user's cache directory.
+func probeAccel(ctx context.Context, bin, kernel string) (accel, why string) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return qemu.ProbeKVM(ctx, bin, kernel, "/dev/kvm", qemu.ProbeTimeout)
+	}
+	return qemu.CachedProbeKVM(ctx, filepath.Join(dir, "b2c", "kvm-probe"), bin, kernel)
 }
 
 // skipsTLSVerify tells whether podman's flags turn TLS verification off.

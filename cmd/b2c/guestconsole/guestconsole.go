@@ -4,7 +4,7 @@
 // the end-of-run line (shared/spec/cmdline.md §8).
 //
 // The container's output is what comes between the agent's container_run
-// section markers and does not look like an agent line ("[  12.34]: ...")
+// section markers and is not a section marker, an agent line ("[  12.34]: ...")
 // or a kernel line ("[   12.345678] ..."). A container line that mimics
 // either is shown only with -v.
 package guestconsole
@@ -35,8 +35,9 @@ var (
 	agentLine  = regexp.MustCompile(`^\[ *\d+\.\d\d\]: `)
 	kernelLine = regexp.MustCompile(`^\[ *\d+\.\d{6}\] `)
 	endLine    = regexp.MustCompile(`^\[ *\d+\.\d\d\]: Execution is over, pipeline status: (\d+)$`)
-	runStart   = regexp.MustCompile(`section_start:\d+:container_run(\[|\r|$)`)
-	runEnd     = regexp.MustCompile(`section_end:\d+:container_run(\r|$)`)
+	// A section marker opens or closes a collapsible section on its
+	// line: \e[0Ksection_start:EPOCH:NAME[collapsed=true]\r\e[0K.
+	section = regexp.MustCompile(`\x1b\[0Ksection_(start|end):\d+:([a-z_]+)`)
 )
 
 // Reader classifies the lines of one console, in order.
@@ -50,12 +51,10 @@ type Reader struct {
 // newline, and returns it as a terminal would show it.
 func (r *Reader) Line(raw string) (Kind, string) {
 	text := qemu.CleanLine(raw)
-	switch {
-	case runStart.MatchString(raw):
-		r.inRun = true
-		return Other, text
-	case runEnd.MatchString(raw):
-		r.inRun = false
+	if m := section.FindStringSubmatch(raw); m != nil {
+		if m[2] == "container_run" {
+			r.inRun = m[1] == "start"
+		}
 		return Other, text
 	}
 	if m := endLine.FindStringSubmatch(text); m != nil {

@@ -126,7 +126,7 @@ func TestLoadErrors(t *testing.T) {
 
 func TestServe(t *testing.T) {
 	img, _, _, _ := testImage(t)
-	r, err := Serve(t.Context(), img, t.TempDir())
+	r, err := Serve(t.Context(), img, filepath.Join(t.TempDir(), "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -64,6 +65,9 @@ func Serve(ctx context.Context, img v1.Image, dir string) (*Registry, error) {
 		r.layers[d.String()] = true
 	}
 	r.stats.Layers = len(ls)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("start local registry: %w", err)
+	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
