@@ -34,6 +34,8 @@ func TestRunVM(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	// The KVM probe's answer is cached there.
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	boot := []string{"run", "--kernel", "main.go", "--initramfs", "main.go"}
 	// A reference the host cannot resolve: the guest is left to pull it.
 	const image = "registry.invalid/b2c/test:1"
