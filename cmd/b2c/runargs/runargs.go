@@ -78,9 +78,10 @@ b2c flags (podman's own -v, --cpus, --timeout go after --):
   --share HOSTDIR:PATH     HOSTDIR on the host is PATH in the container, over 9p (repeatable)
 
 Exit status: the pipeline status (the container's exit code, 124 on
-timeout, 125 when podman could not run it); 2 usage; 130 interrupted;
-255 no pipeline status: the image was not found before boot, QEMU or the
-VM failed, or the console never printed the end of the run.
+timeout, 125 when podman could not run it); 2 usage; 130 interrupted
+(128+N on signal N); 255 no pipeline status: b2c could not start the VM
+(the image is missing, no kernel, no QEMU), QEMU failed, or the console
+never printed the end of the run.
 `
 
 // flagSet defines b2c's flags over o.
@@ -137,7 +138,7 @@ func Parse(args []string) (Options, error) {
 	}
 	// podman's parser also checks the flags' values, as the agent will.
 	if _, err := podman.Parse(rest); err != nil {
-		return o, UsageError{err}
+		return o, UsageError{fmt.Errorf("%w (b2c run's own flags come before podman's: b2c run -h)", err)}
 	}
 	var err error
 	if o.Podman, o.Image, o.Command, err = podman.Split(rest); err != nil {
