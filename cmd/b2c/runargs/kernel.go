@@ -40,9 +40,10 @@ func (o Options) KernelArgs(image string, insecure bool) ([]string, error) {
 	}
 	for i, sh := range o.Shares {
 		name := shareTag(i)
-		// 9p2000.L keeps owners and modes; msize 512 KiB makes large
-		// files cross in big messages instead of the default 8 KiB.
-		args = append(args, fmt.Sprintf("b2c.filesystem=%s,type=9p,src=%s,opts=trans=virtio|version=9p2000.L|msize=524288", name, name))
+		// 9p2000.L keeps modes; msize 512000, the most Linux's virtio
+		// transport takes, makes large files cross in big messages
+		// instead of the default 8 KiB ones.
+		args = append(args, fmt.Sprintf("b2c.filesystem=%s,type=9p,src=%s,opts=trans=virtio|version=9p2000.L|msize=512000", name, name))
 		words = append(words, "-v", filesystems.Path("/", name)+":"+sh.ContainerPath)
 	}
 	if o.Cache != "" {

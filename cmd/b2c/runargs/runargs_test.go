@@ -95,7 +95,7 @@ func TestKernelArgs(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"b2c.filesystem=b2cshare0,type=9p,src=b2cshare0,opts=trans=virtio|version=9p2000.L|msize=524288",
+		"b2c.filesystem=b2cshare0,type=9p,src=b2cshare0,opts=trans=virtio|version=9p2000.L|msize=512000",
 		"b2c.cache_device=/dev/vda",
 		"b2c.timeout=1h30m0s",
 		`b2c.run="--tls-verify=false -v /mnt/b2cshare0:/out -e 'A=b c' 10.0.2.2:5000/b2c/local:latest sh -c 'echo hi > /out/f'"`,
