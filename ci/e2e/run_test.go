@@ -85,7 +85,7 @@ type runResult struct {
 type b2cProc struct {
 	cmd            *exec.Cmd
 	stdout, stderr syncBuffer
-	start          time.Time
+	started        time.Time
 	done           chan struct{} // closed when cmd.Wait returned
 	err            error         // from cmd.Wait
 }
@@ -108,17 +108,22 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startB2C starts `b2c run` with the repository's kernel and initramfs
-// and the given arguments; it logs the command so that it can be run
-// again.
-func startB2C(t *testing.T, args ...string) *b2cProc {
+// newB2C prepares `b2c run` with the repository's kernel and initramfs
+// and the given arguments.
+func newB2C(t *testing.T, args ...string) *b2cProc {
 	t.Helper()
 	argv := append([]string{"run", "--kernel", kernel, "--initramfs", initramfs}, args...)
 	p := &b2cProc{cmd: exec.Command(b2c(t), argv...), done: make(chan struct{})}
 	p.cmd.Stdout = &p.stdout
 	p.cmd.Stderr = &p.stderr
-	t.Logf("b2c %s", strings.Join(argv, " "))
-	p.start = time.Now()
+	return p
+}
+
+// start starts the run; it logs the command so that it can be run again.
+func (p *b2cProc) start(t *testing.T) *b2cProc {
+	t.Helper()
+	t.Logf("b2c %s", strings.Join(p.cmd.Args[1:], " "))
+	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +134,12 @@ func startB2C(t *testing.T, args ...string) *b2cProc {
 		<-p.done
 	})
 	return p
+}
+
+// startB2C starts `b2c run` with the given arguments.
+func startB2C(t *testing.T, args ...string) *b2cProc {
+	t.Helper()
+	return newB2C(t, args...).start(t)
 }
 
 // wait waits for the run to end, within the VM's time bound.
@@ -144,7 +155,7 @@ func (p *b2cProc) wait(t *testing.T) runResult {
 	if _, ok := p.err.(*exec.ExitError); p.err != nil && !ok {
 		t.Fatal(p.err)
 	}
-	r := runResult{code: p.cmd.ProcessState.ExitCode(), stdout: p.stdout.String(), stderr: p.stderr.String(), took: time.Since(p.start)}
+	r := runResult{code: p.cmd.ProcessState.ExitCode(), stdout: p.stdout.String(), stderr: p.stderr.String(), took: time.Since(p.started)}
 	t.Logf("exit %d after %.1f s\nstdout:\n%s\nstderr:\n%s", r.code, r.took.Seconds(), r.stdout, r.stderr)
 	return r
 }
@@ -182,29 +193,61 @@ func TestRunExitCode(t *testing.T) {
 }
 
 // TestRunShare: a file the container writes in a --share comes back to
-// the host, as an ordinary file of the user running b2c.
+// the host as an ordinary file of the user running b2c. Under root, b2c
+// runs as nobody, so that the owner shows it is not the guest's root.
 func TestRunShare(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "results")
-	r := runB2C(t, "--share", dir+":/results", ociArchive(t),
-		"sh", "-c", "mkdir /results/sub && echo from the container > /results/sub/out.txt")
+	home := t.TempDir()
+	dir := filepath.Join(home, "results")
+	p := newB2C(t, "--share", dir+":/results", ociArchive(t),
+		"sh", "-c", "mkdir /results/sub && echo from the container > /results/sub/out.txt && chmod 640 /results/sub/out.txt")
+	uid := os.Getuid()
+	if uid == 0 {
+		uid = asNobody(t, p, home)
+	}
+	r := p.start(t).wait(t)
 	if r.code != 0 {
 		t.Fatalf("exit code %d, want 0", r.code)
 	}
-	p := filepath.Join(dir, "sub", "out.txt")
-	b, err := os.ReadFile(p)
+	file := filepath.Join(dir, "sub", "out.txt")
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if string(b) != "from the container\n" {
-		t.Errorf("%s holds %q", p, b)
+		t.Errorf("%s holds %q", file, b)
 	}
-	fi, err := os.Stat(p)
-	if err != nil {
+	for _, f := range []string{filepath.Join(dir, "sub"), file} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != uid {
+			t.Errorf("%s: owner %d, want %d", f, st.Uid, uid)
+		}
+	}
+	if fi, _ := os.Stat(file); fi.Mode() != 0o640 {
+		t.Errorf("%s: mode %v, want -rw-r-----", file, fi.Mode())
+	}
+}
+
+// nobody is the user root tests run b2c as.
+const nobody = 65534
+
+// asNobody makes p run as nobody with home as its home, cache and
+// temporary directory, and lets nobody read what b2c needs.
+func asNobody(t *testing.T, p *b2cProc, home string) int {
+	t.Helper()
+	for _, d := range []string{filepath.Dir(home), home, binDir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chown(home, nobody, nobody); err != nil {
 		t.Fatal(err)
 	}
-	if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != os.Getuid() || !fi.Mode().IsRegular() {
-		t.Errorf("%s: uid %d, mode %v; want uid %d, a regular file", p, st.Uid, fi.Mode(), os.Getuid())
-	}
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	p.cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+home, "TMPDIR="+home)
+	return nobody
 }
 
 // layerDownloads reads the layer downloads b2c -v reports.

@@ -49,7 +49,7 @@ func TestRunVM(t *testing.T) {
 	}{
 		{name: "status", status: "7", args: []string{image, "sh", "-c", "echo hi; exit 7"}, code: 7,
 			stdout: []string{"hi\n"}, stderr: []string{"ERROR: boom"}, noStdout: []string{"Linux version", "Running x", "kernel line"},
-			qemu: []string{`b2c.run="registry.invalid/b2c/test:1 sh -c 'echo hi; exit 7'"`, "-m 1024", "-smp 2"}},
+			qemu: []string{`panic=-1 no_timer_check b2c.run="registry.invalid/b2c/test:1 sh -c 'echo hi; exit 7'"`, "-m 1024", "-smp 2"}},
 		{name: "success", status: "0", args: []string{"--mem", "2048", "--cpus", "3", image}, code: 0, qemu: []string{"-m 2048", "-smp 3"}},
 		{name: "verbose and console log", status: "0", args: []string{"-v", "--console-log", "LOG", image}, code: 0,
 			stdout:     []string{"[    0.000000] Linux version 6.12\n", "[   4.10]: Running x\n", "hi\n", "pipeline status: 0\n"},
