@@ -9,6 +9,7 @@ pkgs=(
 	crun conmon e2fsprogs ca-certificates kbd console-data  # shipped in the initramfs
 	busybox-static                     # test images are built from it
 	zstd cpio
+	dnsmasq-base chrony tinyproxy iproute2  # ci/netlab: DHCP/DNS, NTP, an HTTP proxy
 )
 missing=()
 for p in "${pkgs[@]}"; do
