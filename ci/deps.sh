@@ -9,6 +9,9 @@ pkgs=(
 	crun conmon e2fsprogs ca-certificates kbd console-data  # shipped in the initramfs
 	busybox-static                     # test images are built from it
 	zstd cpio
+	pxelinux syslinux-common ipxe-qemu  # netboot scenarios: pxelinux.0, ldlinux.c32, QEMU's NIC ROMs
+	ovmf systemd-boot-efi              # UEFI disk scenario; b2c disk's boot loader
+	dosfstools mtools                  # b2c disk's tests read its FAT with other tools
 )
 missing=()
 for p in "${pkgs[@]}"; do
