@@ -158,19 +158,11 @@ func Update(path string, c Changes) error {
 			return err
 		}
 	}
-	d, err := diskfs.Open(path)
+	d, fs, err := openESP(path, diskfs.ReadWriteExclusive)
 	if err != nil {
-		return fmt.Errorf("disk update %s: %w", path, err)
+		return fmt.Errorf("disk update: %w", err)
 	}
 	defer d.Close()
-	idx, err := espIndex(d)
-	if err != nil {
-		return fmt.Errorf("disk update %s: %w", path, err)
-	}
-	fs, err := d.GetFilesystem(idx)
-	if err != nil {
-		return fmt.Errorf("disk update %s: EFI system partition: %w", path, err)
-	}
 	if _, err := fs.Stat(strings.TrimPrefix(EntryPath, "/")); err != nil {
 		return fmt.Errorf("disk update %s: no %s: not an image made by b2c disk: %w", path, EntryPath, err)
 	}
@@ -191,19 +183,11 @@ func Update(path string, c Changes) error {
 
 // Cmdline returns the command line of an image's loader entry.
 func Cmdline(path string) (string, error) {
-	d, err := diskfs.Open(path, diskfs.WithOpenMode(diskfs.ReadOnly))
+	d, fs, err := openESP(path, diskfs.ReadOnly)
 	if err != nil {
-		return "", fmt.Errorf("disk image %s: %w", path, err)
+		return "", err
 	}
 	defer d.Close()
-	idx, err := espIndex(d)
-	if err != nil {
-		return "", fmt.Errorf("disk image %s: %w", path, err)
-	}
-	fs, err := d.GetFilesystem(idx)
-	if err != nil {
-		return "", fmt.Errorf("disk image %s: EFI system partition: %w", path, err)
-	}
 	b, err := fs.ReadFile(strings.TrimPrefix(EntryPath, "/"))
 	if err != nil {
 		return "", fmt.Errorf("disk image %s: %s: %w", path, EntryPath, err)
@@ -222,6 +206,25 @@ func loaderEntry(cmdline string) (string, error) {
 		return "", fmt.Errorf("disk image: %w", err)
 	}
 	return strings.Replace(e, "b2c boot-config", "b2c disk", 1), nil
+}
+
+// openESP opens the image at path and the file system of its EFI system
+// partition; the caller closes the disk.
+func openESP(path string, mode diskfs.OpenModeOption) (*disk.Disk, filesystem.FileSystem, error) {
+	d, err := diskfs.Open(path, diskfs.WithOpenMode(mode))
+	if err != nil {
+		return nil, nil, fmt.Errorf("disk image %s: %w", path, err)
+	}
+	idx, err := espIndex(d)
+	if err == nil {
+		var fs filesystem.FileSystem
+		if fs, err = d.GetFilesystem(idx); err == nil {
+			return d, fs, nil
+		}
+		err = fmt.Errorf("EFI system partition: %w", err)
+	}
+	d.Close()
+	return nil, nil, fmt.Errorf("disk image %s: %w", path, err)
 }
 
 // espIndex finds the EFI system partition in the disk's GPT.
