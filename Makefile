@@ -41,19 +41,19 @@ $(B2C): FORCE
 	@mkdir -p $(OUT)
 	$(GO) build -trimpath -tags 'remote $(TAGS)' -o $@ ./cmd/b2c
 
-# `make release` lays out out/ for a boot server: the kernel, the
-# initramfs, the b2c CLI, a sample configuration per boot path in
-# out/boot/ (pxelinux.cfg/default, boot.ipxe, grub.cfg and the
-# systemd-boot entry of `b2c disk`) and SHA256SUMS of it all.
+# `make release` lays out out/ so that a TFTP or HTTP server can serve it
+# as its root: the kernel, the initramfs, the b2c CLI, a sample
+# configuration per boot path (pxelinux.cfg/default, boot.ipxe, grub.cfg
+# and loader/entries/b2c.conf, the systemd-boot entry of `b2c disk`) and
+# SHA256SUMS of it all.
 RELEASE_CMDLINE ?= console=ttyS0 b2c.run="docker://docker.io/library/alpine:latest echo hello from b2c"
-RELEASE_FILES    = bzImage initramfs.linux_amd64.cpio.zst b2c boot/pxelinux.cfg/default boot/boot.ipxe boot/grub.cfg boot/loader/entries/b2c.conf
+RELEASE_FILES    = bzImage initramfs.linux_amd64.cpio.zst b2c pxelinux.cfg/default boot.ipxe grub.cfg loader/entries/b2c.conf
 
 release: all $(B2C)
-	rm -rf $(OUT)/boot
-	$(B2C) boot-config syslinux -o $(OUT)/boot '$(RELEASE_CMDLINE)'
-	$(B2C) boot-config ipxe -o $(OUT)/boot '$(RELEASE_CMDLINE)'
-	$(B2C) boot-config grub -o $(OUT)/boot -kernel /bzImage -initrd /initramfs.linux_amd64.cpio.zst '$(RELEASE_CMDLINE)'
-	$(B2C) boot-config systemd-boot -o $(OUT)/boot -kernel /b2c/linux -initrd /b2c/initrd '$(RELEASE_CMDLINE)'
+	$(B2C) boot-config syslinux -o $(OUT) '$(RELEASE_CMDLINE)'
+	$(B2C) boot-config ipxe -o $(OUT) '$(RELEASE_CMDLINE)'
+	$(B2C) boot-config grub -o $(OUT) -kernel /bzImage -initrd /initramfs.linux_amd64.cpio.zst '$(RELEASE_CMDLINE)'
+	$(B2C) boot-config systemd-boot -o $(OUT) -kernel /b2c/linux -initrd /b2c/initrd '$(RELEASE_CMDLINE)'
 	cd $(OUT) && sha256sum $(RELEASE_FILES) > SHA256SUMS
 
 demo: all
