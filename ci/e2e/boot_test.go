@@ -23,8 +23,6 @@ const (
 	ldlinux  = "/usr/lib/syslinux/modules/bios/ldlinux.c32"    // syslinux-common
 	ovmf     = "/usr/share/ovmf/OVMF.fd"                       // ovmf
 	sdboot   = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi" // systemd-boot-efi
-	// grub-mkstandalone (grub-common) builds GRUB's EFI image from the
-	// modules of grub-efi-amd64-bin.
 )
 
 // quotedEnv is a b2c.run value with spaces, a double space and = inside
@@ -156,6 +154,7 @@ func TestBootGRUB(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("search --no-floppy --file --set=root /b2c/linux\n"+entry), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// GRUB's EFI image, from the modules of grub-efi-amd64-bin.
 	efi := filepath.Join(dir, "grubx64.efi")
 	mk := exec.Command("grub-mkstandalone", "-O", "x86_64-efi", "-o", efi,
 		"--install-modules=part_gpt fat linux search search_fs_file normal configfile echo test",
