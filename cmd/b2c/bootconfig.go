@@ -19,12 +19,19 @@ const (
 	defaultInitrd = "initramfs.linux_amd64.cpio.zst"
 )
 
-// configName is where each format's file goes under -o DIR.
-var configName = map[string]string{
-	"syslinux":     "pxelinux.cfg/default",
-	"ipxe":         "boot.ipxe",
-	"grub":         "grub.cfg",
-	"systemd-boot": "loader/entries/b2c.conf",
+// configName is where a format's file goes under -o DIR.
+func configName(format string) (string, bool) {
+	switch format {
+	case "syslinux":
+		return "pxelinux.cfg/default", true
+	case "ipxe":
+		return "boot.ipxe", true
+	case "grub":
+		return "grub.cfg", true
+	case "systemd-boot":
+		return "loader/entries/b2c.conf", true
+	}
+	return "", false
 }
 
 // bootConfig writes a boot loader configuration for a command line:
@@ -50,7 +57,8 @@ func bootConfig(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage{err.Error()}
 	}
-	if _, ok := configName[format]; !ok {
+	name, ok := configName(format)
+	if !ok {
 		return errUsage{fmt.Sprintf("unknown format %q (want one of %s)", format, strings.Join(bootcfg.Formats(), ", "))}
 	}
 	text, err := cmdlineArg(*file, fs.Args(), stdin)
@@ -65,7 +73,6 @@ func bootConfig(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	name := configName[format]
 	if *mac != "" {
 		if format != "syslinux" {
 			return errUsage{"-mac is for the syslinux format"}
