@@ -21,7 +21,18 @@ type config struct {
 	timeout   time.Duration
 	log       io.Writer
 	accel     string
+	bios      string
+	netboot   *netboot // boot from the first NIC instead of -kernel
+	diskBoot  bool     // boot from the first disk instead of -kernel
 }
+
+// netboot is what QEMU's DHCP and TFTP serve the first NIC's boot ROM.
+type netboot struct{ tftp, bootfile string }
+
+// firmwareBoots tells that the firmware loads the boot loader: -kernel,
+// -initrd and -append are not passed (the kernel, if set, only serves to
+// probe KVM).
+func (c *config) firmwareBoots() bool { return c.netboot != nil || c.diskBoot }
 
 func defaultConfig() config {
 	return config{
@@ -76,6 +87,22 @@ func QEMUArgs(args ...string) Option {
 	return func(c *config) { c.extra = append(c.extra, args...) }
 }
 
+// Firmware replaces QEMU's BIOS (SeaBIOS) with path, such as OVMF for
+// UEFI: /usr/share/ovmf/OVMF.fd (Debian's ovmf).
+func Firmware(path string) Option { return func(c *config) { c.bios = path } }
+
+// NetBoot makes the firmware boot from the first NIC, through its iPXE
+// option ROM (Debian's ipxe-qemu), rather than QEMU loading a kernel:
+// QEMU's DHCP hands out bootfile, a file name in tftpDir (served by QEMU's
+// TFTP server; "" for none) or a URL such as http://10.0.2.2:PORT/x.
+func NetBoot(tftpDir, bootfile string) Option {
+	return func(c *config) { c.netboot = &netboot{tftp: tftpDir, bootfile: bootfile} }
+}
+
+// DiskBoot makes the firmware boot from the first disk rather than QEMU
+// loading a kernel.
+func DiskBoot() Option { return func(c *config) { c.diskBoot = true } }
+
 // Timeout bounds the whole life of the VM (default 5 minutes): when it
 // expires QEMU is killed and pending Expect calls fail.
 func Timeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
@@ -106,23 +133,41 @@ func (c *config) args(accel string) []string {
 		"-serial", "stdio",
 		// A guest reboot (panic=-1 included) ends QEMU instead of looping.
 		"-no-reboot",
-		"-kernel", c.kernel,
 	}
-	if c.initramfs != "" {
-		a = append(a, "-initrd", c.initramfs)
+	if c.bios != "" {
+		a = append(a, "-bios", c.bios)
 	}
-	a = append(a, "-append", kernelAppend(c.appends))
+	if !c.firmwareBoots() {
+		a = append(a, "-kernel", c.kernel)
+		if c.initramfs != "" {
+			a = append(a, "-initrd", c.initramfs)
+		}
+		a = append(a, "-append", kernelAppend(c.appends))
+	}
 	for i, d := range c.disks {
+		dev := fmt.Sprintf("virtio-blk-pci,drive=d%d", i)
+		if c.diskBoot && i == 0 {
+			dev += ",bootindex=0"
+		}
 		a = append(a,
 			"-drive", fmt.Sprintf("file=%s,format=raw,if=none,id=d%d", escapeOpt(d), i),
-			"-device", fmt.Sprintf("virtio-blk-pci,drive=d%d", i))
+			"-device", dev)
 	}
 	for i := 0; i < c.nics; i++ {
-		// romfile= skips the iPXE option ROM: we boot with -kernel, and
-		// the ROM is one more file QEMU would need.
+		netdev, rom := fmt.Sprintf("user,id=n%d", i), ",romfile="
+		if i == 0 && c.netboot != nil {
+			// QEMU's default ROM for the NIC: iPXE.
+			rom = ",bootindex=0"
+			if c.netboot.tftp != "" {
+				netdev += ",tftp=" + escapeOpt(c.netboot.tftp)
+			}
+			netdev += ",bootfile=" + escapeOpt(c.netboot.bootfile)
+		}
+		// Otherwise romfile= skips the iPXE option ROM: we boot with
+		// -kernel, and the ROM is one more file QEMU would need.
 		a = append(a,
-			"-netdev", fmt.Sprintf("user,id=n%d", i),
-			"-device", fmt.Sprintf("virtio-net-pci,netdev=n%d,romfile=", i))
+			"-netdev", netdev,
+			"-device", fmt.Sprintf("virtio-net-pci,netdev=n%d%s", i, rom))
 	}
 	return append(a, c.extra...)
 }

@@ -56,6 +56,27 @@ func TestArgs(t *testing.T) {
 				[]string{"-netdev", "user,id=n1", "-device", "virtio-net-pci,netdev=n1,romfile="},
 				[]string{"-device", "virtio-rng-pci"}),
 		},
+		{
+			name: "netboot over TFTP: no -kernel, the first NIC keeps its iPXE ROM",
+			opts: []Option{NetBoot("/srv/tftp", "pxelinux.0"), NICs(2), Append("ignored")},
+			want: cat(base[:len(base)-2],
+				[]string{"-netdev", "user,id=n0,tftp=/srv/tftp,bootfile=pxelinux.0", "-device", "virtio-net-pci,netdev=n0,bootindex=0"},
+				[]string{"-netdev", "user,id=n1", "-device", "virtio-net-pci,netdev=n1,romfile="}),
+		},
+		{
+			name: "netboot over HTTP",
+			opts: []Option{NetBoot("", "http://10.0.2.2:8080/boot.ipxe")},
+			want: cat(base[:len(base)-2],
+				[]string{"-netdev", "user,id=n0,bootfile=http://10.0.2.2:8080/boot.ipxe", "-device", "virtio-net-pci,netdev=n0,bootindex=0"}),
+		},
+		{
+			name: "UEFI disk boot",
+			opts: []Option{Firmware("/ovmf.fd"), DiskBoot(), Disk("/a.img"), Disk("/b.img")},
+			want: cat(base[:len(base)-2], []string{"-bios", "/ovmf.fd",
+				"-drive", "file=/a.img,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0,bootindex=0",
+				"-drive", "file=/b.img,format=raw,if=none,id=d1", "-device", "virtio-blk-pci,drive=d1",
+			}, nic0),
+		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := defaultConfig()

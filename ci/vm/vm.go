@@ -79,10 +79,10 @@ func Start(ctx context.Context, opts ...Option) (*VM, error) {
 	for _, o := range opts {
 		o(&c)
 	}
-	if c.kernel == "" {
-		return nil, errors.New("start vm: no kernel (use vm.Kernel)")
+	if c.kernel == "" && !c.firmwareBoots() {
+		return nil, errors.New("start vm: no kernel (use vm.Kernel, or vm.NetBoot or vm.DiskBoot)")
 	}
-	for _, f := range append([]string{c.kernel, c.initramfs}, c.disks...) {
+	for _, f := range append([]string{c.kernel, c.initramfs, c.bios}, c.disks...) {
 		if f == "" {
 			continue
 		}
@@ -96,7 +96,9 @@ func Start(ctx context.Context, opts ...Option) (*VM, error) {
 	}
 
 	accel, why := c.accel, "forced by vm.Accel"
-	if accel == "" {
+	if accel == "" && c.kernel == "" {
+		accel, why = accelTCG, "no kernel to probe KVM with"
+	} else if accel == "" {
 		accel, why = probe.get(qemu, c.kernel)
 	}
 

@@ -1,7 +1,9 @@
 // Command b2c is the host side of b2c: it checks and explains kernel
-// command lines before they go to a hundred machines.
+// command lines before they go to a hundred machines, and writes what
+// boots them: boot loader configurations and flashable disk images.
 //
-// Exit codes: 0 success; 1 the command line has errors (lint); 2 usage.
+// Exit codes: 0 success; 1 the command line has errors (lint, boot-config,
+// disk) or the command failed; 2 usage.
 package main
 
 import (
@@ -16,6 +18,13 @@ const usage = `usage: b2c COMMAND [ARGS]
 commands:
   lint [CMDLINE | -f FILE | -]     check a kernel command line; exit 1 on errors
   explain [CMDLINE | -f FILE | -]  print what the agent will do with it
+  boot-config FORMAT [-kernel P] [-initrd P] [-mac MAC] [-o DIR] [CMDLINE | -f FILE | -]
+                                   write a boot loader configuration; FORMAT is
+                                   syslinux, ipxe, grub or systemd-boot
+  disk [-kernel P] [-initrd P] [-cache-size SIZE] IMAGE [CMDLINE | -f FILE | -]
+                                   make a UEFI-bootable GPT disk image
+  disk --update IMAGE [-kernel P] [-initrd P] [CMDLINE | -f FILE | -]
+                                   replace the kernel, initramfs or command line
 `
 
 // errUsage makes main exit 2.
@@ -58,6 +67,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return lint(args[1:], stdin, stdout)
 	case "explain":
 		return explain(args[1:], stdin, stdout)
+	case "boot-config":
+		return bootConfig(args[1:], stdin, stdout, stderr)
+	case "disk":
+		return disk(args[1:], stdin, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
