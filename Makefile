@@ -12,7 +12,7 @@ PODMAN   := $(OUT)/podman
 TAGS     := exclude_graphdriver_btrfs btrfs_noversion exclude_graphdriver_devicemapper containers_image_openpgp
 export GOFLAGS := -mod=mod
 
-.PHONY: all deps kernel initramfs cli demo test unit e2e bench fuzz clean
+.PHONY: all deps kernel initramfs cli demo test unit e2e bench fuzz clean release
 
 all: $(KERNEL) $(INITRD)
 
@@ -35,11 +35,29 @@ initramfs $(INITRD): $(PODMAN) FORCE | deps
 
 FORCE:
 
-# The host CLI (b2c lint, explain, run); b2c run finds the kernel and the
-# initramfs next to it.
-cli:
+# The host CLI: lint, explain, boot-config, disk, run (which finds the
+# kernel and the initramfs next to it).
+B2C      := $(OUT)/b2c
+$(B2C): FORCE
 	@mkdir -p $(OUT)
-	$(GO) build -tags 'remote $(TAGS)' -o $(OUT)/b2c ./cmd/b2c
+	$(GO) build -trimpath -tags 'remote $(TAGS)' -o $@ ./cmd/b2c
+
+cli: $(B2C)
+
+# `make release` lays out out/ so that a TFTP or HTTP server can serve it
+# as its root: the kernel, the initramfs, the b2c CLI, a sample
+# configuration per boot path (pxelinux.cfg/default, boot.ipxe, grub.cfg
+# and loader/entries/b2c.conf, the systemd-boot entry of `b2c disk`) and
+# SHA256SUMS of it all.
+RELEASE_CMDLINE ?= console=ttyS0 b2c.run="docker://docker.io/library/alpine:latest echo hello from b2c"
+RELEASE_FILES    = bzImage initramfs.linux_amd64.cpio.zst b2c pxelinux.cfg/default boot.ipxe grub.cfg loader/entries/b2c.conf
+
+release: all $(B2C)
+	$(B2C) boot-config syslinux -o $(OUT) '$(RELEASE_CMDLINE)'
+	$(B2C) boot-config ipxe -o $(OUT) '$(RELEASE_CMDLINE)'
+	$(B2C) boot-config grub -o $(OUT) -kernel /bzImage -initrd /initramfs.linux_amd64.cpio.zst '$(RELEASE_CMDLINE)'
+	$(B2C) boot-config systemd-boot -o $(OUT) -kernel /b2c/linux -initrd /b2c/initrd '$(RELEASE_CMDLINE)'
+	cd $(OUT) && sha256sum $(RELEASE_FILES) > SHA256SUMS
 
 demo: all
 	cd ci && $(GO) run ./cmd/demo -kernel ../$(KERNEL) -initramfs ../$(INITRD)

@@ -9,6 +9,11 @@ pkgs=(
 	crun conmon e2fsprogs ca-certificates kbd console-data  # shipped in the initramfs
 	busybox-static                     # test images are built from it
 	zstd cpio
+	dnsmasq-base chrony tinyproxy iproute2  # ci/netlab: DHCP/DNS, NTP, an HTTP proxy
+	pxelinux syslinux-common ipxe-qemu  # netboot scenarios: pxelinux.0, ldlinux.c32, QEMU's NIC ROMs
+	ovmf systemd-boot-efi              # UEFI disk scenario; b2c disk's boot loader
+	dosfstools mtools                  # b2c disk's tests read its FAT with other tools
+	grub-common grub-efi-amd64-bin     # the GRUB scenario builds GRUB's EFI image
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -30,6 +30,8 @@ func decodeStrict(t *testing.T, file string, v any) {
 
 func TestContainersConf(t *testing.T) {
 	var c config.Config
+	// podman's default, which the file must turn off.
+	c.Containers.HTTPProxy = true
 	decodeStrict(t, "containers.conf", &c)
 	for _, tt := range []struct {
 		name      string
@@ -48,6 +50,8 @@ func TestContainersConf(t *testing.T) {
 		{"runtimes.crun", c.Engine.OCIRuntimes["crun"], []string{"/usr/bin/crun"}},
 		// podman is built without its seccomp tag: it cannot load a profile.
 		{"seccomp_profile", c.Containers.SeccompProfile, "unconfined"},
+		// The service's proxy variables stay out of containers.
+		{"http_proxy", c.Containers.HTTPProxy, false},
 		// The agent passes --network=host: no default network here.
 		{"netns", c.Containers.NetNS, ""},
 	} {

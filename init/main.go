@@ -152,16 +152,26 @@ func (a *agent) boot(ctx context.Context) {
 		con.Warnf("%v", err)
 	}
 	var lease *network.Lease
-	if status.Code == 0 {
+	plan, err := network.PlanFor(cfg.Ifaces, cfg.IP)
+	if err != nil {
+		// The parser checked ip= already; this is a bug, not a bad value.
+		con.Errorf("%v", err)
+		status.Fail("connect")
+	}
+	if status.Code == 0 && !plan.Off {
 		con.SectionStart("connect", "Connecting to the network", true)
+		if plan.Ignored != "" {
+			con.Warnf("%s is ignored: b2c.iface takes priority", plan.Ignored)
+		}
 		var attempts []network.Attempt
-		lease, attempts, err = network.DHCP(ctx, 20*time.Second)
-		if err != nil {
+		lease, attempts, err = network.Apply(ctx, plan, 20*time.Second)
+		switch {
+		case err != nil:
 			con.Logf("Network: %v", err)
 			for _, a := range attempts {
 				con.Logf("  %s", a)
 			}
-		} else {
+		case lease != nil:
 			con.Logf("Network: %s", lease)
 		}
 		con.SectionEnd("connect")
@@ -169,9 +179,11 @@ func (a *agent) boot(ctx context.Context) {
 			con.Errorf("Could not connect to the network, shutting down!")
 			status.Fail("connect")
 		}
+	} else if plan.Off {
+		con.Logf("Network: ip=%s: only the loopback", cfg.IP)
 	}
 
-	if status.Code == 0 && cfg.NTPPeer != "none" {
+	if status.Code == 0 && cfg.NTPPeer != "none" && !plan.Off {
 		con.Section("ntp_set", "Setting the time with NTP", func() error {
 			peer := cfg.NTPPeer
 			if peer == "auto" {
@@ -201,8 +213,16 @@ func (a *agent) boot(ctx context.Context) {
 				status.Fail("parse_extra_cmdline")
 				return nil
 			}
-			before := len(parsed.Diagnostics)
+			before, proxy := len(parsed.Diagnostics), strings.Join(cfg.Proxy.Env(), " ")
 			parsed.Add(text)
+			if strings.Join(cfg.Proxy.Env(), " ") != proxy && serviceErr == nil {
+				// podman's service read the proxy from its environment
+				// when it started: restart it with the new one.
+				a.stopPodman(5 * time.Second)
+				os.Remove(strings.TrimPrefix(podmanSocket, "unix://"))
+				serviceErr = a.startPodman()
+				con.Logf("Restarted podman's service for the proxy of the extra options")
+			}
 			for _, d := range parsed.Diagnostics[before:] {
 				if d.Error {
 					con.Errorf("%s: %s", d.Token, d.Message)
@@ -239,10 +259,10 @@ func (a *agent) boot(ctx context.Context) {
 
 	con.Section("set_hostname", "Setting the hostname", func() error {
 		name := cfg.Hostname
-		if err := unix.Sethostname([]byte(name)); err != nil {
-			con.Warnf("set the hostname to %s: %v", name, err)
+		if lease != nil && lease.Hostname != "" && !cfg.HostnameSet {
+			name = lease.Hostname
 		}
-		os.WriteFile("/etc/hostname", []byte(name+"\n"), 0o644)
+		a.setHostname(name)
 		return nil
 	})
 	con.SectionEnd("b2c_setup")
@@ -285,6 +305,19 @@ func (a *agent) boot(ctx context.Context) {
 		unix.Sync()
 		return nil
 	})
+}
+
+// setHostname names the machine, for the kernel and for containers that
+// read /etc/hostname.
+func (a *agent) setHostname(name string) {
+	if err := unix.Sethostname([]byte(name)); err != nil {
+		a.con.Warnf("set the hostname to %s: %v", name, err)
+		return
+	}
+	if err := os.WriteFile("/etc/hostname", []byte(name+"\n"), 0o644); err != nil {
+		a.con.Warnf("%v", err)
+	}
+	a.con.Logf("Hostname: %s", name)
 }
 
 // podmanService is the running `podman system service`.

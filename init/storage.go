@@ -69,6 +69,9 @@ func (a *agent) mountStorage(ctx context.Context) error {
 			con.Warnf("%v", err)
 		}
 		plan := cache.Choose(mode, devs)
+		for _, n := range plan.Notes {
+			con.Logf("%s", n)
+		}
 		for _, w := range plan.Warnings {
 			con.Warnf("%s", w)
 		}

@@ -24,7 +24,21 @@ type Machine struct {
 	NICs      int      // virtio-net NICs, each on its own user-mode network (guest 10.0.2.15, host 10.0.2.2)
 	Shares    []Share  // host directories exported over virtio-9p
 	Extra     []string // raw QEMU arguments, appended last
+
+	BIOS     string   // firmware instead of SeaBIOS, such as OVMF for UEFI
+	NetBoot  *NetBoot // boot from the first NIC's iPXE ROM instead of -kernel
+	DiskBoot bool     // boot from the first disk instead of -kernel
 }
+
+// NetBoot is what QEMU's DHCP and TFTP serve the first NIC's boot ROM
+// (iPXE, Debian's ipxe-qemu): Bootfile is a file name in TFTP (served by
+// QEMU's TFTP server; "" for none) or a URL such as http://10.0.2.2:PORT/x.
+type NetBoot struct{ TFTP, Bootfile string }
+
+// FirmwareBoots tells that the firmware loads the boot loader: -kernel,
+// -initrd and -append are not passed (the kernel, if set, only serves to
+// probe KVM).
+func (m Machine) FirmwareBoots() bool { return m.NetBoot != nil || m.DiskBoot }
 
 // Share exports a host directory to the guest over virtio-9p, where it
 // mounts with `mount -t 9p -o trans=virtio,version=9p2000.L TAG DIR`.
@@ -55,23 +69,41 @@ func (m Machine) Args(accel string) []string {
 		"-serial", "stdio",
 		// A guest reboot (panic=-1 included) ends QEMU instead of looping.
 		"-no-reboot",
-		"-kernel", m.Kernel,
 	}
-	if m.Initramfs != "" {
-		a = append(a, "-initrd", m.Initramfs)
+	if m.BIOS != "" {
+		a = append(a, "-bios", m.BIOS)
 	}
-	a = append(a, "-append", KernelAppend(m.Append))
+	if !m.FirmwareBoots() {
+		a = append(a, "-kernel", m.Kernel)
+		if m.Initramfs != "" {
+			a = append(a, "-initrd", m.Initramfs)
+		}
+		a = append(a, "-append", KernelAppend(m.Append))
+	}
 	for i, d := range m.Disks {
+		dev := fmt.Sprintf("virtio-blk-pci,drive=d%d", i)
+		if m.DiskBoot && i == 0 {
+			dev += ",bootindex=0"
+		}
 		a = append(a,
 			"-drive", fmt.Sprintf("file=%s,format=raw,if=none,id=d%d", escapeOpt(d), i),
-			"-device", fmt.Sprintf("virtio-blk-pci,drive=d%d", i))
+			"-device", dev)
 	}
 	for i := range m.NICs {
-		// romfile= skips the iPXE option ROM: we boot with -kernel, and
-		// the ROM is one more file QEMU would need.
+		netdev, rom := fmt.Sprintf("user,id=n%d", i), ",romfile="
+		if i == 0 && m.NetBoot != nil {
+			// QEMU's default ROM for the NIC: iPXE.
+			rom = ",bootindex=0"
+			if m.NetBoot.TFTP != "" {
+				netdev += ",tftp=" + escapeOpt(m.NetBoot.TFTP)
+			}
+			netdev += ",bootfile=" + escapeOpt(m.NetBoot.Bootfile)
+		}
+		// Otherwise romfile= skips the iPXE option ROM: we boot with
+		// -kernel, and the ROM is one more file QEMU would need.
 		a = append(a,
-			"-netdev", fmt.Sprintf("user,id=n%d", i),
-			"-device", fmt.Sprintf("virtio-net-pci,netdev=n%d,romfile=", i))
+			"-netdev", netdev,
+			"-device", fmt.Sprintf("virtio-net-pci,netdev=n%d%s", i, rom))
 	}
 	for i, s := range m.Shares {
 		// security_model=none: files the guest's root writes are created

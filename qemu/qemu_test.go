@@ -58,6 +58,27 @@ func TestArgs(t *testing.T) {
 				[]string{"-device", "virtio-rng-pci"}),
 		},
 		{
+			name: "netboot over TFTP: no -kernel, the first NIC keeps its iPXE ROM",
+			m:    Machine{Kernel: "/k", NICs: 2, Append: []string{"ignored"}, NetBoot: &NetBoot{"/srv/tftp", "pxelinux.0"}},
+			want: cat(base[:len(base)-2],
+				[]string{"-netdev", "user,id=n0,tftp=/srv/tftp,bootfile=pxelinux.0", "-device", "virtio-net-pci,netdev=n0,bootindex=0"},
+				[]string{"-netdev", "user,id=n1", "-device", "virtio-net-pci,netdev=n1,romfile="}),
+		},
+		{
+			name: "netboot over HTTP",
+			m:    Machine{Kernel: "/k", NICs: 1, NetBoot: &NetBoot{"", "http://10.0.2.2:8080/boot.ipxe"}},
+			want: cat(base[:len(base)-2],
+				[]string{"-netdev", "user,id=n0,bootfile=http://10.0.2.2:8080/boot.ipxe", "-device", "virtio-net-pci,netdev=n0,bootindex=0"}),
+		},
+		{
+			name: "UEFI disk boot",
+			m:    Machine{Kernel: "/k", NICs: 1, BIOS: "/ovmf.fd", DiskBoot: true, Disks: []string{"/a.img", "/b.img"}},
+			want: cat(base[:len(base)-2], []string{"-bios", "/ovmf.fd",
+				"-drive", "file=/a.img,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0,bootindex=0",
+				"-drive", "file=/b.img,format=raw,if=none,id=d1", "-device", "virtio-blk-pci,drive=d1",
+			}, nic0),
+		},
+		{
 			name: "shares",
 			m:    Machine{Kernel: "/k", Shares: []Share{{"b2cshare0", "/tmp/out"}, {"b2cshare1", "/a,b"}}},
 			want: cat(base, []string{"-append", "console=ttyS0 panic=-1",

@@ -69,6 +69,22 @@ func QEMUArgs(args ...string) Option {
 	return func(c *config) { c.machine.Extra = append(c.machine.Extra, args...) }
 }
 
+// Firmware replaces QEMU's BIOS (SeaBIOS) with path, such as OVMF for
+// UEFI: /usr/share/ovmf/OVMF.fd (Debian's ovmf).
+func Firmware(path string) Option { return func(c *config) { c.machine.BIOS = path } }
+
+// NetBoot makes the firmware boot from the first NIC, through its iPXE
+// option ROM (Debian's ipxe-qemu), rather than QEMU loading a kernel:
+// QEMU's DHCP hands out bootfile, a file name in tftpDir (served by QEMU's
+// TFTP server; "" for none) or a URL such as http://10.0.2.2:PORT/x.
+func NetBoot(tftpDir, bootfile string) Option {
+	return func(c *config) { c.machine.NetBoot = &qemu.NetBoot{TFTP: tftpDir, Bootfile: bootfile} }
+}
+
+// DiskBoot makes the firmware boot from the first disk rather than QEMU
+// loading a kernel.
+func DiskBoot() Option { return func(c *config) { c.machine.DiskBoot = true } }
+
 // Timeout bounds the whole life of the VM (default 5 minutes): when it
 // expires QEMU is killed and pending Expect calls fail.
 func Timeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }

@@ -25,6 +25,10 @@ func TestOptions(t *testing.T) {
 		{"no nic", []Option{NoNIC()}, with(func(m *qemu.Machine) { m.NICs = 0 })},
 		{"two nics and extra args", []Option{NICs(2), QEMUArgs("-device", "virtio-rng-pci")},
 			with(func(m *qemu.Machine) { m.NICs = 2; m.Extra = []string{"-device", "virtio-rng-pci"} })},
+		{"netboot", []Option{NetBoot("/srv/tftp", "pxelinux.0")},
+			with(func(m *qemu.Machine) { m.NetBoot = &qemu.NetBoot{TFTP: "/srv/tftp", Bootfile: "pxelinux.0"} })},
+		{"UEFI disk boot", []Option{Firmware("/ovmf.fd"), DiskBoot()},
+			with(func(m *qemu.Machine) { m.BIOS = "/ovmf.fd"; m.DiskBoot = true })},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := defaultConfig()

@@ -81,10 +81,10 @@ func Start(ctx context.Context, opts ...Option) (*VM, error) {
 	for _, o := range opts {
 		o(&c)
 	}
-	if c.machine.Kernel == "" {
-		return nil, errors.New("start vm: no kernel (use vm.Kernel)")
+	if c.machine.Kernel == "" && !c.machine.FirmwareBoots() {
+		return nil, errors.New("start vm: no kernel (use vm.Kernel, or vm.NetBoot or vm.DiskBoot)")
 	}
-	for _, f := range append([]string{c.machine.Kernel, c.machine.Initramfs}, c.machine.Disks...) {
+	for _, f := range append([]string{c.machine.Kernel, c.machine.Initramfs, c.machine.BIOS}, c.machine.Disks...) {
 		if f == "" {
 			continue
 		}
@@ -98,7 +98,9 @@ func Start(ctx context.Context, opts ...Option) (*VM, error) {
 	}
 
 	accel, why := c.accel, "forced by vm.Accel"
-	if accel == "" {
+	if accel == "" && c.machine.Kernel == "" {
+		accel, why = qemu.AccelTCG, "no kernel to probe KVM with"
+	} else if accel == "" {
 		accel, why = probe.get(bin, c.machine.Kernel)
 	}
 

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/b2c-dev/b2c/cmd/b2c/diskimg"
 )
 
 func TestRun(t *testing.T) {
@@ -23,6 +26,16 @@ func TestRun(t *testing.T) {
 		{"explain", []string{"explain", `b2c.run="-v x:/x docker://alpine echo hi" b2c.pipefail b2c.shutdown_cmd="poweroff -f"`}, "", 0,
 			[]string{"Stage 1: podman create --privileged=true --network=host --pull=always -v x:/x docker://alpine echo hi", "Network: DHCP", "Cache: none", "Shutdown: run `poweroff -f`", "Pipefail"}},
 		{"explain errors", []string{"explain", `b2c.timeout=x`}, "", 0, []string{"No container will run"}},
+		{"boot-config syslinux", []string{"boot-config", "syslinux", "-kernel", "k", "-initrd", "i", `console=ttyS0 b2c.run="-e 'A=b c' docker://x env"`}, "", 0,
+			[]string{"\tKERNEL k\n", "\tINITRD i\n", "\tAPPEND console=ttyS0 b2c.run=\"-e 'A=b c' docker://x env\"\n"}},
+		{"boot-config grub from stdin", []string{"boot-config", "grub", "-"}, `b2c.run="docker://x echo hi"`, 0, []string{"linux bzImage 'b2c.run=docker://x echo hi'"}},
+		{"boot-config refuses what lint refuses", []string{"boot-config", "ipxe", "b2c.poweroff_delay=abc"}, "", 1, nil},
+		{"boot-config refuses what grub cannot carry", []string{"boot-config", "grub", `b2c.run="docker://x sh -c 'echo hi'"`}, "", 1, nil},
+		{"boot-config without format", []string{"boot-config"}, "", 2, nil},
+		{"boot-config unknown format", []string{"boot-config", "lilo", "b2c.x=1"}, "", 2, nil},
+		{"boot-config -mac is for syslinux", []string{"boot-config", "ipxe", "-mac", "52:54:00:12:34:56", "b2c.x=1"}, "", 2, nil},
+		{"disk without image", []string{"disk"}, "", 2, nil},
+		{"disk bad size", []string{"disk", "-cache-size", "lots", "x.img", "b2c.x=1"}, "", 2, nil},
 		{"no command", nil, "", 2, nil},
 		{"run help", []string{"run", "-h"}, "", 0, []string{"usage: b2c run", "Exit status"}},
 		{"run bad b2c flag value", []string{"run", "--mem", "lots", "alpine"}, "", 2, nil},
@@ -43,6 +56,52 @@ func TestRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFiles runs the commands that write files: boot-config -o and disk.
+func TestFiles(t *testing.T) {
+	dir := t.TempDir()
+	fake := func(name string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, bytes.Repeat([]byte(name), 1000), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	k, i, l := fake("bzImage"), fake("initramfs"), fake("loader.efi")
+	img := filepath.Join(dir, "disk.img")
+	for _, tt := range []struct {
+		args []string
+		file string // written under dir
+		want string
+	}{
+		{[]string{"boot-config", "syslinux", "-o", dir, "-mac", "52:54:00:AB:CD:EF", "b2c.run=docker://x"}, "pxelinux.cfg/01-52-54-00-ab-cd-ef", "APPEND b2c.run=docker://x"},
+		{[]string{"boot-config", "syslinux", "-o", dir, "b2c.run=docker://x"}, "pxelinux.cfg/default", "APPEND b2c.run=docker://x"},
+		{[]string{"boot-config", "ipxe", "-o", dir, "b2c.run=docker://x"}, "boot.ipxe", "#!ipxe"},
+		{[]string{"boot-config", "grub", "-o", dir, "b2c.run=docker://x"}, "grub.cfg", "menuentry"},
+		{[]string{"boot-config", "systemd-boot", "-o", dir, "b2c.run=docker://x"}, "loader/entries/b2c.conf", "options b2c.run=docker://x"},
+		{[]string{"disk", "-kernel", k, "-initrd", i, "-loader", l, "-cache-size", "8M", img, `b2c.run="docker://x echo one"`}, "", "wrote " + img},
+		{[]string{"disk", "--update", img, `b2c.run="docker://x echo two"`}, "", "updated " + img},
+	} {
+		var out, errb bytes.Buffer
+		if code := exitCode(run(context.Background(), tt.args, strings.NewReader(""), &out, &errb), &errb); code != 0 {
+			t.Fatalf("b2c %q: exit %d\n%s%s", tt.args, code, out.String(), errb.String())
+		}
+		got := out.String()
+		if tt.file != "" {
+			b, err := os.ReadFile(filepath.Join(dir, tt.file))
+			if err != nil {
+				t.Fatalf("b2c %q: %v", tt.args, err)
+			}
+			got = string(b)
+		}
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("b2c %q wrote %q, want %q in it", tt.args, got, tt.want)
+		}
+	}
+	if got, err := diskimg.Cmdline(img); err != nil || got != `b2c.run="docker://x echo two"` {
+		t.Errorf("after disk --update, the image's command line is %q, %v", got, err)
 	}
 }
 

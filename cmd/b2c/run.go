@@ -58,7 +58,7 @@ func runVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, runargs.Usage)
 		return nil
 	case errors.As(err, &ue):
-		return errUsage{msg: "run: " + ue.Error(), usage: runargs.Usage}
+		return errCommandUsage{msg: "run: " + ue.Error(), usage: runargs.Usage}
 	}
 	fail := func(err error) error {
 		fmt.Fprintf(stderr, "b2c: run: %v\n", err)

@@ -44,6 +44,9 @@ type Plan struct {
 	// Warnings explain a choice a lab would not expect: no disk, a
 	// skipped disk, a reformat.
 	Warnings []string
+	// Notes tell what the boot does that is expected, such as formatting
+	// the new, empty cache partition of a flashed disk image.
+	Notes []string
 }
 
 func (p Plan) String() string {
@@ -107,6 +110,11 @@ func existing(devs []disks.Device, reset bool) (Plan, bool) {
 	}
 	for _, d := range devs {
 		if !d.IsDisk() && d.PartName == Label && d.Label == "" && !d.CDROM && !d.ReadOnly {
+			if d.Blank {
+				// Made empty on purpose, by b2c disk or a lab's tool.
+				return Plan{Action: Format, Device: d.Path, Ours: true, Notes: []string{
+					fmt.Sprintf("formatting new cache partition %s", d.Path)}}, true
+			}
 			return Plan{Action: Format, Device: d.Path, Ours: true, Warnings: []string{
 				fmt.Sprintf("the cache partition %s holds no readable file system (corrupt?): reformatting it", d.Path)}}, true
 		}

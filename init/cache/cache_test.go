@@ -34,6 +34,7 @@ func cat(ls ...[]disks.Device) []disks.Device {
 func TestChoose(t *testing.T) {
 	ours := disks.Device{FSType: "ext4", Label: Label, PartName: Label}
 	corrupt := disks.Device{PartName: Label}
+	fresh := disks.Device{PartName: Label, Blank: true}
 	keep := disks.Device{FSType: "ext4", Label: "KEEPME"}
 	blank := disks.Device{}
 	cdrom := []disks.Device{{Name: "sr0", Path: "/dev/sr0", Disk: "sr0", Size: 1 << 20, CDROM: true}}
@@ -44,27 +45,29 @@ func TestChoose(t *testing.T) {
 		device     string
 		ours       bool
 		warning    string
+		note       string
 	}{
-		{"none", "none", disk("vda"), InRAM, "", false, ""},
-		{"auto blank disk", "auto", disk("vda"), Repartition, "/dev/vda", true, ""},
-		{"auto skips cdrom", "auto", cat(cdrom, disk("vda")), Repartition, "/dev/vda", true, ""},
-		{"auto only cdrom", "auto", cdrom, InRAM, "", false, "no disk"},
-		{"auto no disk", "auto", nil, InRAM, "", false, "no disk"},
-		{"auto finds label", "auto", cat(disk("vda", blank), disk("vdb", keep, ours)), Use, "/dev/vdb2", true, ""},
-		{"auto corrupt", "auto", disk("vda", corrupt), Format, "/dev/vda1", true, "reformatting"},
-		{"auto skips labelled disk", "auto", cat(disk("vda", keep), disk("vdb")), Repartition, "/dev/vdb", true, "KEEPME"},
-		{"auto all labelled", "auto", disk("vda", keep), InRAM, "", false, "KEEPME"},
-		{"auto nvme", "auto", disk("nvme0n1"), Repartition, "/dev/nvme0n1", true, ""},
-		{"reset reformats", "reset", disk("vda", ours), Format, "/dev/vda1", true, ""},
-		{"reset blank", "reset", disk("vda"), Repartition, "/dev/vda", true, ""},
-		{"disk with cache", "/dev/vdb", cat(disk("vda", ours), disk("vdb", keep, ours)), Use, "/dev/vdb2", true, ""},
-		{"disk without cache", "/dev/vdb", cat(disk("vda", ours), disk("vdb", keep)), Repartition, "/dev/vdb", true, ""},
-		{"partition unlabelled", "/dev/vdb1", disk("vdb", blank), Format, "/dev/vdb1", true, ""},
-		{"partition labelled", "/dev/vdb1", disk("vdb", keep), Use, "/dev/vdb1", false, ""},
-		{"partition ours", "/dev/vdb1", disk("vdb", ours), Use, "/dev/vdb1", true, ""},
-		{"missing", "/dev/sdz", disk("vda"), InRAM, "", false, "not found"},
-		{"cdrom", "/dev/sr0", cdrom, InRAM, "", false, "CD-ROM"},
-		{"not a device", "cache", disk("vda"), InRAM, "", false, "neither"},
+		{"none", "none", disk("vda"), InRAM, "", false, "", ""},
+		{"auto blank disk", "auto", disk("vda"), Repartition, "/dev/vda", true, "", ""},
+		{"auto skips cdrom", "auto", cat(cdrom, disk("vda")), Repartition, "/dev/vda", true, "", ""},
+		{"auto only cdrom", "auto", cdrom, InRAM, "", false, "no disk", ""},
+		{"auto no disk", "auto", nil, InRAM, "", false, "no disk", ""},
+		{"auto finds label", "auto", cat(disk("vda", blank), disk("vdb", keep, ours)), Use, "/dev/vdb2", true, "", ""},
+		{"auto corrupt", "auto", disk("vda", corrupt), Format, "/dev/vda1", true, "reformatting", ""},
+		{"auto new partition", "auto", disk("vda", fresh), Format, "/dev/vda1", true, "", "formatting new cache partition /dev/vda1"},
+		{"auto skips labelled disk", "auto", cat(disk("vda", keep), disk("vdb")), Repartition, "/dev/vdb", true, "KEEPME", ""},
+		{"auto all labelled", "auto", disk("vda", keep), InRAM, "", false, "KEEPME", ""},
+		{"auto nvme", "auto", disk("nvme0n1"), Repartition, "/dev/nvme0n1", true, "", ""},
+		{"reset reformats", "reset", disk("vda", ours), Format, "/dev/vda1", true, "", ""},
+		{"reset blank", "reset", disk("vda"), Repartition, "/dev/vda", true, "", ""},
+		{"disk with cache", "/dev/vdb", cat(disk("vda", ours), disk("vdb", keep, ours)), Use, "/dev/vdb2", true, "", ""},
+		{"disk without cache", "/dev/vdb", cat(disk("vda", ours), disk("vdb", keep)), Repartition, "/dev/vdb", true, "", ""},
+		{"partition unlabelled", "/dev/vdb1", disk("vdb", blank), Format, "/dev/vdb1", true, "", ""},
+		{"partition labelled", "/dev/vdb1", disk("vdb", keep), Use, "/dev/vdb1", false, "", ""},
+		{"partition ours", "/dev/vdb1", disk("vdb", ours), Use, "/dev/vdb1", true, "", ""},
+		{"missing", "/dev/sdz", disk("vda"), InRAM, "", false, "not found", ""},
+		{"cdrom", "/dev/sr0", cdrom, InRAM, "", false, "CD-ROM", ""},
+		{"not a device", "cache", disk("vda"), InRAM, "", false, "neither", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p := Choose(tt.mode, tt.devs)
@@ -74,6 +77,9 @@ func TestChoose(t *testing.T) {
 			got := strings.Join(p.Warnings, "\n")
 			if (tt.warning == "") != (got == "") || !strings.Contains(got, tt.warning) {
 				t.Errorf("Choose(%q) warnings = %q, want %q", tt.mode, got, tt.warning)
+			}
+			if got := strings.Join(p.Notes, "\n"); got != tt.note {
+				t.Errorf("Choose(%q) notes = %q, want %q", tt.mode, got, tt.note)
 			}
 		})
 	}

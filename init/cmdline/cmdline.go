@@ -105,7 +105,7 @@ func (r *Result) add(text string) {
 		name, value, hasValue := strings.Cut(tok, "=")
 		switch {
 		case name == "ip" && hasValue:
-			if err := parseKernelIP(value); err != nil {
+			if _, err := ParseKernelIP(value); err != nil {
 				r.Diagnostics = append(r.Diagnostics, Diagnostic{Token: tok, Option: "ip", Error: true,
 					Message: fmt.Sprintf("invalid value %q for ip=: %v", value, err)})
 				continue

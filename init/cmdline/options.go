@@ -29,6 +29,7 @@ type Config struct {
 	Timeout       time.Duration
 
 	Hostname     string
+	HostnameSet  bool // b2c.hostname was given: a DHCP lease's name does not replace it
 	Keymap       string
 	Insmods      []string
 	NTPPeer      string // "none", "auto" or a host
@@ -262,7 +263,7 @@ var options = []option{
 			if len(v) > 253 || !hostnameRE.MatchString(v) {
 				return errors.New("not a valid host name")
 			}
-			c.Hostname = v
+			c.Hostname, c.HostnameSet = v, true
 			return nil
 		}},
 	{name: "b2c.keymap", accepts: "a keymap name", set: func(c *Config, v string) error {

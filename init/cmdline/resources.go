@@ -365,39 +365,92 @@ func parseIface(v string) (Iface, error) {
 	return f, nil
 }
 
-// parseKernelIP checks ip= in the kernel's syntax:
+// KernelIP is ip= in the kernel's syntax:
 // client:server:gateway:netmask:hostname:device:autoconf:dns0:dns1:ntp0,
-// or dhcp, off, none, on, any, both.
-func parseKernelIP(v string) error {
+// or one of off, none, dhcp, on, any, both, bootp, rarp.
+type KernelIP struct {
+	Off      bool // off, none: no network configuration at all
+	DHCP     bool // ask DHCP (on Device, or on every wired interface)
+	Client   net.IP
+	Gateway  net.IP
+	Netmask  net.IPMask // the class's mask when not given, as the kernel does
+	Hostname string
+	Device   string // "": the first wired interface
+	DNS      []net.IP
+	NTP      []net.IP
+}
+
+// ParseKernelIP parses ip=. An invalid field is an error naming it.
+func ParseKernelIP(v string) (KernelIP, error) {
+	var k KernelIP
 	switch v {
-	case "dhcp", "off", "none", "on", "any", "both", "bootp", "rarp":
-		return nil
+	case "off", "none":
+		k.Off = true
+		return k, nil
+	case "dhcp", "on", "any", "both", "bootp", "rarp":
+		k.DHCP = true
+		return k, nil
 	}
 	f := strings.Split(v, ":")
 	if len(f) > 10 {
-		return fmt.Errorf("%d fields, at most 10", len(f))
+		return k, fmt.Errorf("%d fields, at most 10", len(f))
 	}
 	names := []string{"client", "server", "gateway", "netmask", "hostname", "device", "autoconf", "dns0", "dns1", "ntp0"}
+	autoconf := ""
 	for i, s := range f {
 		if s == "" {
 			continue
 		}
+		var ip net.IP
 		switch names[i] {
 		case "client", "server", "gateway", "netmask", "dns0", "dns1", "ntp0":
-			if net.ParseIP(s) == nil {
-				return fmt.Errorf("field %s %q is not an IP address", names[i], s)
+			if ip = net.ParseIP(s).To4(); ip == nil {
+				return k, fmt.Errorf("field %s %q is not an IPv4 address", names[i], s)
 			}
+		}
+		switch names[i] {
+		case "client":
+			k.Client = ip
+		case "gateway":
+			k.Gateway = ip
+		case "netmask":
+			k.Netmask = net.IPMask(ip)
+			if ones, bits := k.Netmask.Size(); ones == 0 && bits == 0 {
+				return k, fmt.Errorf("field netmask %q is not a netmask", s)
+			}
+		case "dns0", "dns1":
+			k.DNS = append(k.DNS, ip)
+		case "ntp0":
+			k.NTP = append(k.NTP, ip)
+		case "device":
+			if !nameRE.MatchString(s) || len(s) > 15 {
+				return k, fmt.Errorf("field device %q is not an interface name", s)
+			}
+			k.Device = s
 		case "autoconf":
 			switch s {
 			case "off", "none", "on", "any", "dhcp", "bootp", "rarp", "both":
+				autoconf = s
 			default:
-				return fmt.Errorf("field autoconf %q is not off, none, on, any, dhcp, bootp, rarp or both", s)
+				return k, fmt.Errorf("field autoconf %q is not off, none, on, any, dhcp, bootp, rarp or both", s)
 			}
 		case "hostname":
 			if !hostnameRE.MatchString(s) {
-				return fmt.Errorf("field hostname %q is not a host name", s)
+				return k, fmt.Errorf("field hostname %q is not a host name", s)
 			}
+			k.Hostname = s
 		}
 	}
-	return nil
+	switch {
+	case autoconf != "" && autoconf != "off" && autoconf != "none":
+		k.DHCP = true
+	case k.Client == nil && autoconf == "":
+		// The kernel's default autoconf is "any" when no address is given.
+		k.DHCP = true
+	case k.Client == nil:
+		k.Off = true
+	case k.Netmask == nil:
+		k.Netmask = k.Client.DefaultMask()
+	}
+	return k, nil
 }

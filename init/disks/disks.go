@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,7 +34,16 @@ type Device struct {
 	FSType   string // ext4, vfat, swap, crypto_LUKS, ...
 	Label    string // the file system's label
 	PartName string // the GPT partition's name
+	// Blank tells a partition where the probe found nothing and whose
+	// first blankBytes are zeros: never written, as a partitioning tool
+	// leaves it, rather than a file system gone corrupt.
+	Blank bool
 }
+
+// blankBytes is how much of a partition Blank looks at: more than any file
+// system's first structures (ext4's group descriptors follow its
+// superblock within the first 8 KiB), little enough to read at boot.
+const blankBytes = 64 << 10
 
 // IsDisk tells a whole disk from a partition.
 func (d Device) IsDisk() bool { return d.Partition == 0 }
@@ -95,6 +105,9 @@ func List(ctx context.Context, sysRoot, devRoot string, probe Probe) ([]Device, 
 			if kv, err := probe(ctx, d.Path); err == nil {
 				d.FSType, d.Label, d.PartName = kv["TYPE"], kv["LABEL"], kv["PART_ENTRY_NAME"]
 			}
+			if !d.IsDisk() && d.FSType == "" {
+				d.Blank = zeroed(d.Path, blankBytes)
+			}
 		}
 		out = append(out, d)
 	}
@@ -105,6 +118,26 @@ func List(ctx context.Context, sysRoot, devRoot string, probe Probe) ([]Device, 
 		return out[i].Partition < out[j].Partition
 	})
 	return out, nil
+}
+
+// zeroed tells whether the first n bytes of path (or all of it, if
+// shorter) are zeros; a device it cannot read is not.
+func zeroed(path string, n int64) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, n))
+	if err != nil || len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func skip(name string) bool {

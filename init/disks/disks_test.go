@@ -67,6 +67,42 @@ func TestList(t *testing.T) {
 	}
 }
 
+// TestBlank: a partition the probe finds nothing on is Blank only when its
+// start reads as zeros.
+func TestBlank(t *testing.T) {
+	sys := fakeSys(t, map[string]map[string]string{
+		"vda":      {"size": "4096"},
+		"vda/vda1": {"size": "1024", "partition": "1"},
+		"vda/vda2": {"size": "1024", "partition": "2"},
+		"vda/vda3": {"size": "1024", "partition": "3"},
+	})
+	dev := t.TempDir()
+	zeros := make([]byte, 512<<10)
+	corrupt := append([]byte(nil), zeros...)
+	corrupt[4096] = 1 // an ext4 whose superblock alone was wiped
+	for name, b := range map[string][]byte{"vda": zeros, "vda1": zeros, "vda2": corrupt, "vda3": zeros} {
+		if err := os.WriteFile(filepath.Join(dev, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probe := func(_ context.Context, path string) (map[string]string, error) {
+		if filepath.Base(path) == "vda3" {
+			return map[string]string{"TYPE": "swap"}, nil // blkid knows better
+		}
+		return nil, nil
+	}
+	got, err := List(context.Background(), sys, dev, probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"vda": false, "vda1": true, "vda2": false, "vda3": false}
+	for _, d := range got {
+		if d.Blank != want[d.Name] {
+			t.Errorf("%s: Blank = %v, want %v", d.Name, d.Blank, want[d.Name])
+		}
+	}
+}
+
 func TestParseExport(t *testing.T) {
 	got := ParseExport("DEVNAME=/dev/vdb1\nLABEL=my\\ disk\nTYPE=ext4\nPART_ENTRY_NAME=B2C_CACHE\n")
 	want := map[string]string{"DEVNAME": "/dev/vdb1", "LABEL": "my disk", "TYPE": "ext4", "PART_ENTRY_NAME": "B2C_CACHE"}

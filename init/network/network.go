@@ -1,6 +1,6 @@
 // Package network brings the machine onto the network: the loopback, then
-// DHCP on every wired interface at once, where the first lease with a
-// default route wins (shared/spec/cmdline.md §5).
+// b2c.iface, else ip=, else DHCP on every wired interface at once, where
+// the first lease with a default route wins (shared/spec/cmdline.md §5).
 package network
 
 import (
@@ -8,7 +8,88 @@ import (
 	"net"
 	"regexp"
 	"strings"
+
+	"github.com/b2c-dev/b2c/init/cmdline"
 )
+
+// Static is the configuration of one interface that does not ask DHCP.
+type Static struct {
+	Iface    string // "": the first wired interface
+	Addr     *net.IPNet
+	Gateway  net.IP
+	DNS      []net.IP
+	Routes   []cmdline.Route
+	Forward  bool
+	Hostname string
+	NTP      []net.IP
+}
+
+// Plan is what the network step does.
+type Plan struct {
+	Source  string   // what decided it: "b2c.iface", "ip=" or "DHCP"
+	Off     bool     // ip=off: only the loopback
+	Static  []Static // configured first
+	DHCP    bool     // then DHCP, on DHCPOn or on every wired interface
+	DHCPOn  []string
+	Ignored string // a lower-priority source that was given, for a warning
+}
+
+// PlanFor decides the network configuration: b2c.iface takes priority
+// over ip=, which takes priority over DHCP on every wired interface.
+func PlanFor(ifaces []cmdline.Iface, ip string) (Plan, error) {
+	if len(ifaces) > 0 {
+		p := Plan{Source: "b2c.iface"}
+		if ip != "" {
+			p.Ignored = "ip=" + ip
+		}
+		for _, f := range ifaces {
+			if f.DHCP {
+				p.DHCP = true
+				p.DHCPOn = append(p.DHCPOn, f.Name)
+				if f.Address == nil && len(f.Routes) == 0 && !f.Forward {
+					continue
+				}
+			}
+			p.Static = append(p.Static, Static{Iface: f.Name, Addr: f.Address, Gateway: f.Gateway,
+				DNS: f.Nameservers, Routes: f.Routes, Forward: f.Forward})
+		}
+		return p, nil
+	}
+	if ip != "" {
+		k, err := cmdline.ParseKernelIP(ip)
+		if err != nil {
+			return Plan{}, fmt.Errorf("ip=%s: %w", ip, err)
+		}
+		p := Plan{Source: "ip="}
+		switch {
+		case k.Off:
+			p.Off = true
+		case k.DHCP:
+			p.DHCP = true
+			if k.Device != "" {
+				p.DHCPOn = []string{k.Device}
+			}
+		default:
+			p.Static = []Static{{Iface: k.Device, Addr: &net.IPNet{IP: k.Client, Mask: k.Netmask},
+				Gateway: k.Gateway, DNS: k.DNS, Hostname: k.Hostname, NTP: k.NTP}}
+		}
+		return p, nil
+	}
+	return Plan{Source: "DHCP", DHCP: true}, nil
+}
+
+// ResolvConf is /etc/resolv.conf for these name servers and search
+// domains.
+func ResolvConf(dns []net.IP, search []string) string {
+	var b strings.Builder
+	for _, ip := range dns {
+		fmt.Fprintf(&b, "nameserver %s\n", ip)
+	}
+	if len(search) > 0 {
+		fmt.Fprintf(&b, "search %s\n", strings.Join(search, " "))
+	}
+	return b.String()
+}
 
 // Wired matches the interface names DHCP is tried on.
 var Wired = regexp.MustCompile(`^(eth|en)`)
@@ -21,6 +102,8 @@ type Lease struct {
 	DNS      []net.IP
 	NTP      []net.IP // DHCP option 42
 	Hostname string
+	Search   []string // DHCP options 119 and 15
+	Static   bool     // configured from the command line, not DHCP
 }
 
 func (l *Lease) String() string {
@@ -31,8 +114,17 @@ func (l *Lease) String() string {
 	if len(l.DNS) > 0 {
 		s += fmt.Sprintf(", DNS %s", joinIPs(l.DNS))
 	}
+	if len(l.Search) > 0 {
+		s += fmt.Sprintf(", search %s", strings.Join(l.Search, " "))
+	}
 	if len(l.NTP) > 0 {
 		s += fmt.Sprintf(", NTP %s", joinIPs(l.NTP))
+	}
+	if l.Hostname != "" {
+		s += fmt.Sprintf(", hostname %s", l.Hostname)
+	}
+	if l.Static {
+		s += " (static)"
 	}
 	return s
 }

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/b2c-dev/b2c/cmd/b2c/bootcfg"
+	"github.com/b2c-dev/b2c/init/cmdline"
+)
+
+// Default file names of the kernel and the initramfs, as `make release`
+// lays them out in out/ and a boot server serves them.
+const (
+	defaultKernel = "bzImage"
+	defaultInitrd = "initramfs.linux_amd64.cpio.zst"
+)
+
+// configName is where a format's file goes under -o DIR.
+func configName(format string) (string, bool) {
+	switch format {
+	case "syslinux":
+		return "pxelinux.cfg/default", true
+	case "ipxe":
+		return "boot.ipxe", true
+	case "grub":
+		return "grub.cfg", true
+	case "systemd-boot":
+		return "loader/entries/b2c.conf", true
+	}
+	return "", false
+}
+
+// bootConfig writes a boot loader configuration for a command line:
+//
+//	b2c boot-config FORMAT [-kernel P] [-initrd P] [-mac MAC] [-o DIR] [CMDLINE | -f FILE | -]
+//
+// The command line must lint without errors (warnings go to stderr). The
+// configuration goes to stdout, or, with -o, to its conventional name
+// under DIR, whose path is printed.
+func bootConfig(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return errUsage{"boot-config needs a format: " + strings.Join(bootcfg.Formats(), ", ")}
+	}
+	format := args[0]
+	fs := flag.NewFlagSet("boot-config", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	b := bootcfg.Boot{}
+	fs.StringVar(&b.Kernel, "kernel", defaultKernel, "the kernel, as the boot loader names it (TFTP path, URL, ESP path)")
+	fs.StringVar(&b.Initrd, "initrd", defaultInitrd, "the initramfs, as the boot loader names it")
+	mac := fs.String("mac", "", "syslinux: name the file for this NIC (pxelinux.cfg/01-...) instead of default")
+	out := fs.String("o", "", "write the file under this directory, at its conventional name")
+	file := fs.String("f", "", "read the command line from this file")
+	if err := fs.Parse(args[1:]); err != nil {
+		return errUsage{err.Error()}
+	}
+	name, ok := configName(format)
+	if !ok {
+		return errUsage{fmt.Sprintf("unknown format %q (want one of %s)", format, strings.Join(bootcfg.Formats(), ", "))}
+	}
+	text, err := cmdlineArg(*file, fs.Args(), stdin)
+	if err != nil {
+		return err
+	}
+	if err := lintQuiet(text, stderr); err != nil {
+		return err
+	}
+	b.Cmdline = text
+	cfg, err := bootcfg.Write(format, b)
+	if err != nil {
+		return err
+	}
+	if *mac != "" {
+		if format != "syslinux" {
+			return errUsage{"-mac is for the syslinux format"}
+		}
+		if name, err = bootcfg.PXELinuxMACFile(*mac); err != nil {
+			return err
+		}
+	}
+	if *out == "" {
+		_, err := io.WriteString(stdout, cfg)
+		return err
+	}
+	p := filepath.Join(*out, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("boot-config: %w", err)
+	}
+	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
+		return fmt.Errorf("boot-config: %w", err)
+	}
+	fmt.Fprintln(stdout, p)
+	return nil
+}
+
+// cmdlineArg takes the command line from -f FILE, the arguments, or stdin
+// ("-" or no arguments).
+func cmdlineArg(file string, args []string, stdin io.Reader) (string, error) {
+	if file != "" {
+		if len(args) > 0 {
+			return "", errUsage{"give the command line as arguments or with -f, not both"}
+		}
+		args = []string{"-f", file}
+	}
+	text, err := readCmdline(args, stdin)
+	return strings.TrimSpace(text), err
+}
+
+// lintQuiet prints the command line's diagnostics to w and fails (exit 1)
+// when one is an error: a configuration that boots into "invalid option"
+// on a hundred machines helps no one.
+func lintQuiet(text string, w io.Writer) error {
+	r := cmdline.Parse(text)
+	for _, d := range r.Diagnostics {
+		fmt.Fprintln(w, d)
+	}
+	if r.Err() != nil {
+		return exitError(1)
+	}
+	return nil
+}

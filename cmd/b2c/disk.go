@@ -1,0 +1,94 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/b2c-dev/b2c/cmd/b2c/diskimg"
+	"github.com/b2c-dev/b2c/init/cmdline"
+)
+
+// disk makes or updates the disk image of the flash-and-reboot path:
+//
+//	b2c disk [-kernel P] [-initrd P] [-cache-size SIZE] [-esp-size SIZE] [-loader EFI] IMAGE [CMDLINE | -f FILE | -]
+//	b2c disk --update IMAGE [-kernel P] [-initrd P] [CMDLINE | -f FILE | -]
+//
+// An update replaces only what it is given; with no command line it keeps
+// the image's own.
+func disk(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("disk", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	update := fs.String("update", "", "update this image instead of making one")
+	kernel := fs.String("kernel", "", "the kernel (bzImage with an EFI stub); default "+defaultKernel+" when making an image")
+	initrd := fs.String("initrd", "", "the initramfs; default "+defaultInitrd+" when making an image")
+	cacheSize := fs.String("cache-size", "", "size of an empty B2C_CACHE partition (such as 4G); none by default")
+	espSize := fs.String("esp-size", "", "size of the EFI system partition; by default twice the boot files and 32M")
+	loader := fs.String("loader", diskimg.DefaultLoader, "systemd-boot's EFI binary")
+	file := fs.String("f", "", "read the command line from this file")
+	if err := fs.Parse(args); err != nil {
+		return errUsage{err.Error()}
+	}
+	rest := fs.Args()
+
+	if *update != "" {
+		var c diskimg.Changes
+		c.Kernel, c.Initrd = *kernel, *initrd
+		if *file != "" || len(rest) > 0 {
+			text, err := cmdlineArg(*file, rest, stdin)
+			if err != nil {
+				return err
+			}
+			if err := lintQuiet(text, stderr); err != nil {
+				return err
+			}
+			c.Cmdline = &text
+		}
+		if err := diskimg.Update(*update, c); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "updated %s\n", *update)
+		return nil
+	}
+
+	if len(rest) == 0 {
+		return errUsage{"disk needs an image file name"}
+	}
+	o := diskimg.Options{Kernel: *kernel, Initrd: *initrd, Loader: *loader}
+	if o.Kernel == "" {
+		o.Kernel = defaultKernel
+	}
+	if o.Initrd == "" {
+		o.Initrd = defaultInitrd
+	}
+	for _, s := range []struct {
+		flag, v string
+		n       *int64
+	}{{"-cache-size", *cacheSize, &o.CacheSize}, {"-esp-size", *espSize, &o.ESPSize}} {
+		if s.v == "" {
+			continue
+		}
+		n, err := cmdline.ParseSize(s.v)
+		if err != nil {
+			return errUsage{fmt.Sprintf("%s: %v", s.flag, err)}
+		}
+		*s.n = n
+	}
+	text, err := cmdlineArg(*file, rest[1:], stdin)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(text) == "" {
+		return errUsage{"disk needs a command line (arguments, -f FILE, or - for stdin)"}
+	}
+	if err := lintQuiet(text, stderr); err != nil {
+		return err
+	}
+	o.Cmdline = text
+	if err := diskimg.Create(rest[0], o); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", rest[0])
+	return nil
+}
