@@ -1,0 +1,264 @@
+// Package s3 runs a real MinIO server on 127.0.0.1 for the tests of b2c's
+// S3-mirrored volumes. The server is built from github.com/minio/minio with
+// the Go module proxy the first time a test needs it, into the user's
+// cache directory (nothing of it is committed), and started on a free
+// port with a temporary data directory and the test's keys.
+//
+// A QEMU guest with user networking reaches it at GuestURL (10.0.2.2 is
+// the host's loopback as seen from the guest).
+package s3
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+)
+
+// Version is the MinIO server built. The project tags releases as
+// RELEASE.*, not semver: the module proxy serves pseudo-versions only.
+const Version = "v0.0.0-20260212201848-7aac2a2c5b7c"
+
+// Binary returns the path of the MinIO server, building it first when the
+// cache does not hold it yet (minutes on two cores: it is a large program).
+func Binary(ctx context.Context) (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(cache, "b2c-ci", "minio-"+Version)
+	bin := filepath.Join(dir, "minio")
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	// go install into a private GOBIN, then rename: two test binaries
+	// building at once each end with a whole file.
+	tmp, err := os.MkdirTemp(dir, "build-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	cmd := exec.CommandContext(ctx, "go", "install", "github.com/minio/minio@"+Version)
+	// Outside any module, so that the ci module's requirements and flags
+	// do not apply to MinIO's.
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build MinIO %s: %v: %s", Version, err, tail(out))
+	}
+	if err := os.Rename(filepath.Join(tmp, "minio"), bin); err != nil {
+		return "", err
+	}
+	return bin, nil
+}
+
+func tail(b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > 20 {
+		lines = lines[len(lines)-20:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Server is a running MinIO.
+type Server struct {
+	AccessKey, SecretKey string
+	port                 int
+	cmd                  *exec.Cmd
+	done                 chan error
+	log                  string
+}
+
+// Start runs MinIO on 127.0.0.1 with its data in dir and the given root
+// keys, and returns once it answers.
+func Start(ctx context.Context, dir, accessKey, secretKey string) (*Server, error) {
+	bin, err := Binary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	console, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{AccessKey: accessKey, SecretKey: secretKey, port: port, done: make(chan error, 1), log: filepath.Join(dir, "minio.log")}
+	logf, err := os.Create(s.log)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	data := filepath.Join(dir, "data")
+	s.cmd = exec.Command(bin, "server", "--quiet", "--address", s.Addr(), "--console-address", "127.0.0.1:"+strconv.Itoa(console), data)
+	s.cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+accessKey, "MINIO_ROOT_PASSWORD="+secretKey,
+		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=1")
+	s.cmd.Stdout, s.cmd.Stderr = logf, logf
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start MinIO: %w", err)
+	}
+	go func() { s.done <- s.cmd.Wait() }()
+	if err := s.waitReady(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitReady polls the liveness endpoint until the server is up or exits.
+func (s *Server) waitReady(ctx context.Context) error {
+	url := "http://" + s.Addr() + "/minio/health/ready"
+	for {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case err := <-s.done:
+			s.done <- err
+			b, _ := os.ReadFile(s.log)
+			return fmt.Errorf("MinIO exited (%v): %s", err, tail(b))
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Addr is the server's host:port on the host.
+func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+
+// URL is the server's URL on the host.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// GuestURL is the server's URL from a QEMU guest with user networking.
+func (s *Server) GuestURL() string { return "http://10.0.2.2:" + strconv.Itoa(s.port) }
+
+// Log returns what the server printed.
+func (s *Server) Log() string {
+	b, _ := os.ReadFile(s.log)
+	return string(b)
+}
+
+// Client returns a minio-go client with the root keys.
+func (s *Server) Client() (*minio.Client, error) {
+	return minio.New(s.Addr(), &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, "")})
+}
+
+// Close stops the server.
+func (s *Server) Close() error {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return nil
+	}
+	s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+	return nil
+}
+
+// File is one file of a test set.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// FileSet returns n files of size bytes each, named f000, f001, ..., of
+// pseudo-random bytes that do not compress.
+func FileSet(n, size int) []File {
+	r := rand.New(rand.NewPCG(uint64(n), uint64(size)))
+	out := make([]File, n)
+	for i := range out {
+		b := make([]byte, size)
+		for j := 0; j+8 <= len(b); j += 8 {
+			binary.LittleEndian.PutUint64(b[j:], r.Uint64())
+		}
+		out[i] = File{Name: fmt.Sprintf("f%03d", i), Data: b}
+	}
+	return out
+}
+
+// RawTransfer puts the files into bucket, then gets them back, each with
+// workers parallel minio-go calls, and returns how long each half took:
+// the reference a mirror's throughput is compared with.
+func RawTransfer(ctx context.Context, mc *minio.Client, bucket string, files []File, workers int) (put, get time.Duration, err error) {
+	each := func(fn func(File) error) (time.Duration, error) {
+		start := time.Now()
+		work := make(chan File)
+		errs := make(chan error, len(files))
+		var wg sync.WaitGroup
+		for i := 0; i < workers; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for f := range work {
+					if err := fn(f); err != nil {
+						errs <- err
+					}
+				}
+			}()
+		}
+		for _, f := range files {
+			work <- f
+		}
+		close(work)
+		wg.Wait()
+		close(errs)
+		return time.Since(start), <-errs
+	}
+	put, err = each(func(f File) error {
+		_, err := mc.PutObject(ctx, bucket, f.Name, bytes.NewReader(f.Data), int64(len(f.Data)), minio.PutObjectOptions{})
+		return err
+	})
+	if err != nil {
+		return put, 0, fmt.Errorf("raw put: %w", err)
+	}
+	get, err = each(func(f File) error {
+		obj, err := mc.GetObject(ctx, bucket, f.Name, minio.GetObjectOptions{})
+		if err != nil {
+			return err
+		}
+		defer obj.Close()
+		n, err := io.Copy(io.Discard, obj)
+		if err == nil && n != int64(len(f.Data)) {
+			err = fmt.Errorf("%s: got %d bytes, want %d", f.Name, n, len(f.Data))
+		}
+		return err
+	})
+	if err != nil {
+		return put, get, fmt.Errorf("raw get: %w", err)
+	}
+	return put, get, nil
+}
