@@ -319,4 +319,5 @@ var options = []option{
 		set: appendTo(parseVolume, func(c *Config) *[]Volume { return &c.Volumes })},
 }
 
-func decodeKey(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+// DecodeKey reads a base64 key value (fscrypt_key).
+func DecodeKey(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }

@@ -278,13 +278,13 @@ func parseVolume(v string) (Volume, error) {
 			// SSE-C takes a 256-bit key: 32 bytes as they are, or
 			// in base64.
 			vol.EncryptKey = val
-			if b, e := decodeKey(val); len(val) != 32 && (e != nil || len(b) != 32) {
+			if b, e := DecodeKey(val); len(val) != 32 && (e != nil || len(b) != 32) {
 				err = errors.New("encrypt_key is not 32 bytes, as they are or in base64")
 			}
 		case "fscrypt_key":
 			// fscrypt's AES-256-XTS needs a 64-byte master key.
 			vol.FscryptKey = val
-			if b, e := decodeKey(val); e != nil || len(b) != 64 {
+			if b, e := DecodeKey(val); e != nil || len(b) != 64 {
 				err = errors.New("fscrypt_key is not the base64 of 64 bytes")
 			}
 		default:
