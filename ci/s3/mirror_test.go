@@ -195,8 +195,8 @@ func TestMirrorWrongSecret(t *testing.T) {
 	t.Logf("error: %v", err)
 }
 
-// BenchmarkRawTransfer is the reference the e2e throughput is compared
-// with; see RawTransfer.
+// TestRawTransfer checks the reference that the e2e throughput figure is
+// compared with: every object is stored and read back whole.
 func TestRawTransfer(t *testing.T) {
 	s := startServer(t)
 	mc, err := s.Client()
