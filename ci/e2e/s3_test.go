@@ -311,4 +311,3 @@ func TestS3Throughput(t *testing.T) {
 	t.Logf("200 files, 100 MB: raw host put %.1f MB/s, get %.1f MB/s (8 workers); b2c in the %s guest: pull %.1f MB/s (%.2f of raw get), push %.1f MB/s (%.2f of raw put)",
 		mbps(put.Seconds()), mbps(get.Seconds()), v.Accel(), mbps(tp), get.Seconds()/tp, mbps(tq), put.Seconds()/tq)
 }
-
