@@ -234,7 +234,7 @@ func TestS3Fscrypt(t *testing.T) {
 	disk := vm.Disk(img)
 	withKey := extraArgs(t, `b2c.volume="vault,fscrypt_key=`+vaultKey+`"`)
 
-	v := boot(t, disk, "b2c.cache_device=auto", withKey, run("-v vault:/v", `sh -c 'echo topsecret > /v/secret.txt; echo vault-written'`))
+	v := boot(t, disk, "b2c.cache_device=auto", withKey, run("-v vault:/v", `sh -c 'echo top$((6*7))secret > /v/secret.txt; echo vault-written'`))
 	expect(t, v, `Volume vault: encrypted on the cache`)
 	expect(t, v, `^vault-written$`)
 	if got := status(t, v); got != 0 {
@@ -243,7 +243,7 @@ func TestS3Fscrypt(t *testing.T) {
 	noSecrets(t, v)
 	if b, err := os.ReadFile(img); err != nil {
 		t.Fatal(err)
-	} else if bytes.Contains(b, []byte("topsecret")) {
+	} else if bytes.Contains(b, []byte("top42secret")) {
 		t.Errorf("the disk image holds the volume's bytes in clear")
 	}
 
@@ -267,7 +267,7 @@ func TestS3Fscrypt(t *testing.T) {
 	}
 
 	v = boot(t, disk, "b2c.cache_device=auto", withKey, run("-v vault:/v", `cat /v/secret.txt`))
-	expect(t, v, `^topsecret$`)
+	expect(t, v, `^top42secret$`)
 	if got := status(t, v); got != 0 {
 		t.Errorf("boot with the key again: pipeline status = %d, want 0", got)
 	}
