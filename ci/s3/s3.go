@@ -11,9 +11,17 @@ package s3
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/binary"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -81,14 +89,24 @@ func tail(b []byte) string {
 type Server struct {
 	AccessKey, SecretKey string
 	port                 int
-	cmd                  *exec.Cmd
-	done                 chan error
-	log                  string
+	// CA is the certificate pool that trusts a TLS server.
+	CA   *x509.CertPool
+	tls  bool
+	cmd  *exec.Cmd
+	done chan error
+	log  string
 }
+
+// Option configures Start.
+type Option func(*Server)
+
+// TLS makes the server speak https with a certificate for 127.0.0.1 and
+// 10.0.2.2 from a CA of its own (see CA): SSE-C needs it.
+func TLS() Option { return func(s *Server) { s.tls = true } }
 
 // Start runs MinIO on 127.0.0.1 with its data in dir and the given root
 // keys, and returns once it answers.
-func Start(ctx context.Context, dir, accessKey, secretKey string) (*Server, error) {
+func Start(ctx context.Context, dir, accessKey, secretKey string, opts ...Option) (*Server, error) {
 	bin, err := Binary(ctx)
 	if err != nil {
 		return nil, err
@@ -102,13 +120,24 @@ func Start(ctx context.Context, dir, accessKey, secretKey string) (*Server, erro
 		return nil, err
 	}
 	s := &Server{AccessKey: accessKey, SecretKey: secretKey, port: port, done: make(chan error, 1), log: filepath.Join(dir, "minio.log")}
+	for _, o := range opts {
+		o(s)
+	}
+	args := []string{"server", "--quiet", "--address", s.Addr(), "--console-address", "127.0.0.1:" + strconv.Itoa(console)}
+	if s.tls {
+		certs := filepath.Join(dir, "certs")
+		if s.CA, err = writeCert(certs); err != nil {
+			return nil, err
+		}
+		args = append(args, "--certs-dir", certs)
+	}
 	logf, err := os.Create(s.log)
 	if err != nil {
 		return nil, err
 	}
 	defer logf.Close()
 	data := filepath.Join(dir, "data")
-	s.cmd = exec.Command(bin, "server", "--quiet", "--address", s.Addr(), "--console-address", "127.0.0.1:"+strconv.Itoa(console), data)
+	s.cmd = exec.Command(bin, append(args, data)...)
 	s.cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+accessKey, "MINIO_ROOT_PASSWORD="+secretKey,
 		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=1")
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
@@ -134,9 +163,9 @@ func freePort() (int, error) {
 
 // waitReady polls the liveness endpoint until the server is up or exits.
 func (s *Server) waitReady(ctx context.Context) error {
-	url := "http://" + s.Addr() + "/minio/health/ready"
+	url := s.URL() + "/minio/health/ready"
 	for {
-		if resp, err := http.Get(url); err == nil {
+		if resp, err := s.httpClient().Get(url); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil
@@ -157,11 +186,29 @@ func (s *Server) waitReady(ctx context.Context) error {
 // Addr is the server's host:port on the host.
 func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
+func (s *Server) scheme() string {
+	if s.tls {
+		return "https://"
+	}
+	return "http://"
+}
+
 // URL is the server's URL on the host.
-func (s *Server) URL() string { return "http://" + s.Addr() }
+func (s *Server) URL() string { return s.scheme() + s.Addr() }
 
 // GuestURL is the server's URL from a QEMU guest with user networking.
-func (s *Server) GuestURL() string { return "http://10.0.2.2:" + strconv.Itoa(s.port) }
+func (s *Server) GuestURL() string { return s.scheme() + "10.0.2.2:" + strconv.Itoa(s.port) }
+
+// Transport is an HTTP transport that trusts the server.
+func (s *Server) Transport() *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if s.tls {
+		tr.TLSClientConfig = &tls.Config{RootCAs: s.CA}
+	}
+	return tr
+}
+
+func (s *Server) httpClient() *http.Client { return &http.Client{Transport: s.Transport()} }
 
 // Log returns what the server printed.
 func (s *Server) Log() string {
@@ -171,7 +218,7 @@ func (s *Server) Log() string {
 
 // Client returns a minio-go client with the root keys.
 func (s *Server) Client() (*minio.Client, error) {
-	return minio.New(s.Addr(), &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, "")})
+	return minio.New(s.Addr(), &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""), Secure: s.tls, Transport: s.Transport()})
 }
 
 // Close stops the server.
@@ -261,4 +308,45 @@ func RawTransfer(ctx context.Context, mc *minio.Client, bucket string, files []F
 		return put, get, fmt.Errorf("raw get: %w", err)
 	}
 	return put, get, nil
+}
+
+// writeCert writes a self-signed certificate for 127.0.0.1 and 10.0.2.2 as
+// MinIO's public.crt and private.key in dir, and returns a pool trusting it.
+func writeCert(dir string) (*x509.CertPool, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "b2c test MinIO"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv4(10, 0, 2, 2)},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(crand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	crt := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	if err := os.WriteFile(filepath.Join(dir, "public.crt"), crt, 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "private.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(crt)
+	return pool, nil
 }
