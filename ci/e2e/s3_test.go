@@ -203,7 +203,8 @@ func TestS3PushOnChanges(t *testing.T) {
 }
 
 // TestS3WrongSecret: a wrong secret key is an ERROR naming the alias, the
-// normal end of the run, and no key on the console.
+// normal end of the run, and no key on the console; nothing in the bucket
+// is deleted, remove or not.
 func TestS3WrongSecret(t *testing.T) {
 	srv, mc := startMinio(t)
 	if err := mc.MakeBucket(t.Context(), "jobs", minio.MakeBucketOptions{}); err != nil {
@@ -224,6 +225,19 @@ func TestS3WrongSecret(t *testing.T) {
 	if got := bucketContents(t, mc, "jobs"); got["keep.txt"] != "keep\n" {
 		t.Errorf("bucket after the failed run: %v, want keep.txt kept", got)
 	}
+
+	// The inputs come, the results cannot go: a successful pipeline ends
+	// with status 1 and an ERROR naming the volume and the bucket.
+	v = boot(t, run("-v job:/job", `sh -c 'cat /job/keep.txt; echo out > /job/out.txt'`), extraArgs(t,
+		minioAlias(srv, s3Secret),
+		strings.Replace(minioAlias(srv, "wrongSecret-Zq81"), "lab,", "results,", 1),
+		`b2c.volume="job,pull_from=lab/jobs,push_to=results/out"`))
+	expect(t, v, `^keep$`)
+	expect(t, v, `ERROR: volume job: push to results/out: .*signature`)
+	if got := status(t, v); got != 1 {
+		t.Errorf("failed final push: pipeline status = %d, want 1", got)
+	}
+	noSecrets(t, v)
 }
 
 // TestS3Fscrypt: an fscrypt volume's files are unreadable on the cache
