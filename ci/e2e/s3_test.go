@@ -188,7 +188,7 @@ func TestS3PushOnChanges(t *testing.T) {
 		}
 	}
 	t.Logf("progress.txt in the bucket %.1f s after the container wrote it", time.Since(wrote).Seconds())
-	if strings.Contains(v.Console(), "live-done") {
+	if _, done, _ := v.FirstLine(`^live-done$`); done {
 		t.Fatalf("the container finished before the gate opened")
 	}
 	open.Store(true)
