@@ -54,7 +54,7 @@ func (a *agent) volumeDir(v cmdline.Volume) (string, error) {
 	if err := os.MkdirAll(fscryptDir, 0o700); err != nil {
 		return "", err
 	}
-	id, err := fscrypt.Setup(cacheDir, dir, key, v.FscryptReset)
+	id, created, err := fscrypt.Setup(cacheDir, dir, key, v.FscryptReset)
 	clear(key)
 	if errors.Is(err, fscrypt.ErrWrongKey) {
 		return "", fmt.Errorf("volume %s: its directory on the cache is encrypted with another key; fscrypt_reset_key wipes it and uses the new one", v.Name)
@@ -62,10 +62,13 @@ func (a *agent) volumeDir(v cmdline.Volume) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("volume %s: %w", v.Name, err)
 	}
-	if v.FscryptReset {
-		a.con.Logf("Volume %s: wiped and encrypted anew (fscrypt key %s)", v.Name, id)
-	} else {
+	switch {
+	case v.FscryptReset:
+		a.con.Logf("Volume %s: wiped and encrypted anew on the cache (fscrypt key %s)", v.Name, id)
+	case created:
 		a.con.Logf("Volume %s: encrypted on the cache (fscrypt key %s)", v.Name, id)
+	default:
+		a.con.Logf("Volume %s: unlocked on the cache (fscrypt key %s)", v.Name, id)
 	}
 	return dir, nil
 }

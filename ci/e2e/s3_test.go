@@ -34,8 +34,11 @@ const (
 	vaultKey = "dmF1bHQta2V5LWZvci1iMmMtZTJlLXRlc3RzLXNpeHR5LWZvdXItYnl0ZXMtbG9uZy1leGFjdGx5LTY0ISEhIQ=="
 )
 
+// otherKey is another fscrypt key, for the reset.
+const otherKey = "b3RoZXIta2V5LWZvci1iMmMtZTJlLXRlc3RzLXNpeHR5LWZvdXItYnl0ZXMtbG9uZy1leGFjdGx5LTY0ISEhIQ=="
+
 // secrets are the values no console line may hold.
-var secrets = []string{s3Access, s3Secret, vaultKey, "wrongSecret-Zq81"}
+var secrets = []string{s3Access, s3Secret, vaultKey, otherKey, "wrongSecret-Zq81"}
 
 // startMinio runs a MinIO for one test and returns it with a client.
 func startMinio(t *testing.T) (*s3.Server, *minio.Client) {
@@ -281,9 +284,25 @@ func TestS3Fscrypt(t *testing.T) {
 	}
 
 	v = boot(t, disk, "b2c.cache_device=auto", withKey, run("-v vault:/v", `cat /v/secret.txt`))
+	expect(t, v, `Volume vault: unlocked on the cache`)
 	expect(t, v, `^top42secret$`)
 	if got := status(t, v); got != 0 {
 		t.Errorf("boot with the key again: pipeline status = %d, want 0", got)
+	}
+	noSecrets(t, v)
+
+	// Another key is an ERROR, unless fscrypt_reset_key wipes the volume.
+	v = boot(t, disk, "b2c.cache_device=auto", extraArgs(t, `b2c.volume="vault,fscrypt_key=`+otherKey+`"`), run("-v vault:/v", `ls /v`))
+	expect(t, v, `ERROR: volume vault: its directory on the cache is encrypted with another key`)
+	if got := status(t, v); got == 0 {
+		t.Errorf("volume with another key: pipeline status = 0, want a failure")
+	}
+	v = boot(t, disk, "b2c.cache_device=auto", extraArgs(t, `b2c.volume="vault,fscrypt_key=`+otherKey+`,fscrypt_reset_key"`),
+		run("-v vault:/v", `sh -c 'echo entries=$(ls /v | wc -l)'`))
+	expect(t, v, `Volume vault: wiped and encrypted anew`)
+	expect(t, v, `^entries=0$`)
+	if got := status(t, v); got != 0 {
+		t.Errorf("fscrypt_reset_key: pipeline status = %d, want 0", got)
 	}
 	noSecrets(t, v)
 }

@@ -143,33 +143,34 @@ func SetPolicy(dir string, id Identifier) error {
 // directory unlocked with key. A new or empty directory is encrypted; one
 // encrypted with key is unlocked; one encrypted with another key, or
 // holding clear files, is an error unless reset, which wipes it and
-// encrypts it anew. Setup returns the key's identifier, for RemoveKey.
-func Setup(mnt, dir string, key []byte, reset bool) (Identifier, error) {
+// encrypts it anew. Setup returns the key's identifier, for RemoveKey, and
+// whether it encrypted the directory (rather than unlocked it).
+func Setup(mnt, dir string, key []byte, reset bool) (Identifier, bool, error) {
 	id, err := AddKey(mnt, key)
 	if err != nil {
-		return id, err
+		return id, false, err
 	}
 	if reset {
 		if err := os.RemoveAll(dir); err != nil {
-			return id, fmt.Errorf("wipe %s: %w", dir, err)
+			return id, false, fmt.Errorf("wipe %s: %w", dir, err)
 		}
 	}
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-		return id, err
+		return id, false, err
 	}
 	have, encrypted, err := Policy(dir)
 	switch {
 	case err != nil:
-		return id, err
+		return id, false, err
 	case encrypted && have == id:
-		return id, nil
+		return id, false, nil
 	case encrypted:
-		return id, fmt.Errorf("%s: %w (%s)", dir, ErrWrongKey, have)
+		return id, false, fmt.Errorf("%s: %w (%s)", dir, ErrWrongKey, have)
 	}
 	if names, err := os.ReadDir(dir); err != nil {
-		return id, err
+		return id, false, err
 	} else if len(names) > 0 {
-		return id, fmt.Errorf("%s: %w", dir, ErrNotEmpty)
+		return id, false, fmt.Errorf("%s: %w", dir, ErrNotEmpty)
 	}
-	return id, SetPolicy(dir, id)
+	return id, true, SetPolicy(dir, id)
 }

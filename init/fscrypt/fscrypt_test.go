@@ -41,9 +41,9 @@ func key(b byte) []byte { return bytes.Repeat([]byte{b}, KeySize) }
 func TestSetup(t *testing.T) {
 	mnt := ext4(t)
 	dir := filepath.Join(mnt, "vol")
-	id, err := Setup(mnt, dir, key(1), false)
-	if err != nil {
-		t.Fatal(err)
+	id, created, err := Setup(mnt, dir, key(1), false)
+	if err != nil || !created {
+		t.Fatalf("Setup of a new directory: created %v, %v", created, err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "secret.txt"), []byte("the data"), 0o644); err != nil {
 		t.Fatal(err)
@@ -51,13 +51,13 @@ func TestSetup(t *testing.T) {
 	if got, enc, err := Policy(dir); err != nil || !enc || got != id {
 		t.Fatalf("Policy = %s, %v, %v; want %s, encrypted", got, enc, err, id)
 	}
-	if again, err := Setup(mnt, dir, key(1), false); err != nil || again != id {
-		t.Fatalf("Setup with the same key: %s, %v", again, err)
+	if again, created, err := Setup(mnt, dir, key(1), false); err != nil || again != id || created {
+		t.Fatalf("Setup with the same key: %s, created %v, %v; want %s, unlocked", again, created, err, id)
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "secret.txt")); err != nil || string(b) != "the data" {
 		t.Fatalf("unlocked read: %q, %v", b, err)
 	}
-	if _, err := Setup(mnt, dir, key(2), false); !errors.Is(err, ErrWrongKey) {
+	if _, _, err := Setup(mnt, dir, key(2), false); !errors.Is(err, ErrWrongKey) {
 		t.Fatalf("Setup with another key: %v, want ErrWrongKey", err)
 	}
 
@@ -81,9 +81,9 @@ func TestSetup(t *testing.T) {
 	}
 
 	// reset wipes it and encrypts it with the new key.
-	id2, err := Setup(mnt, dir, key(2), true)
-	if err != nil {
-		t.Fatal(err)
+	id2, created, err := Setup(mnt, dir, key(2), true)
+	if err != nil || !created {
+		t.Fatalf("Setup with reset: created %v, %v", created, err)
 	}
 	if got, enc, _ := Policy(dir); !enc || got != id2 || id2 == id {
 		t.Errorf("after reset: policy %s (encrypted %v), want the new key %s", got, enc, id2)
@@ -95,7 +95,7 @@ func TestSetup(t *testing.T) {
 	clearDir := filepath.Join(mnt, "clear")
 	os.Mkdir(clearDir, 0o755)
 	os.WriteFile(filepath.Join(clearDir, "f"), nil, 0o644)
-	if _, err := Setup(mnt, clearDir, key(1), false); !errors.Is(err, ErrNotEmpty) {
+	if _, _, err := Setup(mnt, clearDir, key(1), false); !errors.Is(err, ErrNotEmpty) {
 		t.Errorf("Setup on a directory of clear files: %v, want ErrNotEmpty", err)
 	}
 	if _, err := AddKey(mnt, []byte("short")); err == nil {
