@@ -266,7 +266,10 @@ func TestS3Fscrypt(t *testing.T) {
 
 	// Without the key, from a container that sees the whole cache.
 	v = boot(t, disk, "b2c.cache_device=auto", run("-v /storage:/s",
-		`sh -c 'ls /s/b2c-fscrypt/vault | grep -qx secret.txt && echo name=clear || echo name=encrypted; cat /s/b2c-fscrypt/vault/* && echo content=clear || echo content=unreadable'`))
+		`sh -c 'echo entries=$(ls /s/b2c-fscrypt/vault | wc -l); ls /s/b2c-fscrypt/vault | grep -qx secret.txt && echo name=clear || echo name=encrypted; cat /s/b2c-fscrypt/vault/* && echo content=clear || echo content=unreadable'`))
+	if m := expect(t, v, `^entries=(\d+)$`); m[1] != "1" {
+		t.Fatalf("without the key the volume's directory holds %s entries, want 1", m[1])
+	}
 	if m := expect(t, v, `^name=(\w+)$`); m[1] != "encrypted" {
 		t.Errorf("without the key the file name is %s", m[1])
 	}
