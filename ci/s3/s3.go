@@ -161,15 +161,17 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitReady polls the liveness endpoint until the server is up or exits.
+// waitReady polls the server until a signed request succeeds, or it
+// exits: its health endpoint answers before its object layer is up
+// ("Server not initialized yet").
 func (s *Server) waitReady(ctx context.Context) error {
-	url := s.URL() + "/minio/health/ready"
+	mc, err := s.Client()
+	if err != nil {
+		return err
+	}
 	for {
-		if resp, err := s.httpClient().Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		if _, err := mc.ListBuckets(ctx); err == nil {
+			return nil
 		}
 		select {
 		case err := <-s.done:
@@ -208,7 +210,6 @@ func (s *Server) Transport() *http.Transport {
 	return tr
 }
 
-func (s *Server) httpClient() *http.Client { return &http.Client{Transport: s.Transport()} }
 
 // Log returns what the server printed.
 func (s *Server) Log() string {
