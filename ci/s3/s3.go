@@ -210,7 +210,6 @@ func (s *Server) Transport() *http.Transport {
 	return tr
 }
 
-
 // Log returns what the server printed.
 func (s *Server) Log() string {
 	b, _ := os.ReadFile(s.log)
