@@ -205,6 +205,43 @@ func TestS3PushOnChanges(t *testing.T) {
 	}
 }
 
+// TestS3ContainerMoments: pull_on=container_start and push_on=container_end
+// act around each container: nothing moves while a container runs, its
+// files are pushed when it ends, and the next container starts with what
+// the bucket holds then.
+func TestS3ContainerMoments(t *testing.T) {
+	srv, mc := startMinio(t)
+	if err := mc.MakeBucket(t.Context(), "steps", minio.MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var open atomic.Bool
+	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !open.Load() {
+			http.NotFound(w, r)
+		}
+	}))
+	defer gate.Close()
+	v := boot(t,
+		run("-v step:/s", `sh -c 'echo one > /s/one.txt; echo stage1-wrote; until wget -q -O /dev/null http://10.0.2.2:`+port(gate.URL)+`/go; do sleep 1; done'`),
+		run("-v step:/s", `cat /s/two.txt`),
+		extraArgs(t, minioAlias(srv, s3Secret), `b2c.volume="step,mirror=lab/steps,pull_on=container_start,push_on=container_end"`))
+	expect(t, v, `^stage1-wrote$`)
+	if _, err := mc.StatObject(t.Context(), "steps", "one.txt", minio.StatObjectOptions{}); err == nil {
+		t.Errorf("one.txt was pushed while its container ran")
+	}
+	putObject(t, mc, "steps", "two.txt", "from-host\n", nil)
+	open.Store(true)
+	expect(t, v, `Volume step: Pushed 1 files .* to lab/steps`)
+	expect(t, v, `^from-host$`)
+	if got := status(t, v); got != 0 {
+		t.Fatalf("pipeline status = %d, want 0", got)
+	}
+	noSecrets(t, v)
+	if got := bucketContents(t, mc, "steps"); got["one.txt"] != "one\n" || got["two.txt"] != "from-host\n" || len(got) != 2 {
+		t.Errorf("bucket after the run: %v, want one.txt and two.txt", got)
+	}
+}
+
 // TestS3WrongSecret: a wrong secret key is an ERROR naming the alias, the
 // normal end of the run, and no key on the console; nothing in the bucket
 // is deleted, remove or not.
