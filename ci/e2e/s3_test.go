@@ -94,20 +94,9 @@ func putObject(t *testing.T, mc *minio.Client, bucket, key, body string, meta ma
 // bucketContents maps each key of a bucket to its bytes.
 func bucketContents(t *testing.T, mc *minio.Client, bucket string) map[string]string {
 	t.Helper()
-	out := map[string]string{}
-	for o := range mc.ListObjects(t.Context(), bucket, minio.ListObjectsOptions{Recursive: true}) {
-		if o.Err != nil {
-			t.Fatalf("list %s: %v", bucket, o.Err)
-		}
-		obj, err := mc.GetObject(t.Context(), bucket, o.Key, minio.GetObjectOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[o.Key] = string(b)
+	out, err := s3.Contents(t.Context(), mc, bucket)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

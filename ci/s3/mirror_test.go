@@ -51,20 +51,9 @@ func put(t *testing.T, mc *minio.Client, bucket, key, body string) {
 
 func objects(t *testing.T, mc *minio.Client, bucket string) map[string]string {
 	t.Helper()
-	out := map[string]string{}
-	for o := range mc.ListObjects(t.Context(), bucket, minio.ListObjectsOptions{Recursive: true}) {
-		if o.Err != nil {
-			t.Fatal(o.Err)
-		}
-		obj, err := mc.GetObject(t.Context(), bucket, o.Key, minio.GetObjectOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[o.Key] = string(b)
+	out, err := Contents(t.Context(), mc, bucket)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

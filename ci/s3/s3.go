@@ -350,3 +350,25 @@ func writeCert(dir string) (*x509.CertPool, error) {
 	pool.AppendCertsFromPEM(crt)
 	return pool, nil
 }
+
+// Contents maps each key of a bucket to its bytes, for tests to compare
+// with what they expect.
+func Contents(ctx context.Context, mc *minio.Client, bucket string) (map[string]string, error) {
+	out := map[string]string{}
+	for o := range mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{Recursive: true}) {
+		if o.Err != nil {
+			return nil, fmt.Errorf("list %s: %w", bucket, o.Err)
+		}
+		obj, err := mc.GetObject(ctx, bucket, o.Key, minio.GetObjectOptions{})
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(obj)
+		obj.Close()
+		if err != nil {
+			return nil, fmt.Errorf("get %s/%s: %w", bucket, o.Key, err)
+		}
+		out[o.Key] = string(b)
+	}
+	return out, nil
+}

@@ -156,16 +156,11 @@ func (m *Mirror) workers() int {
 func (m *Mirror) Pull(ctx context.Context, t Target) (Result, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	remote, err := ListRemote(ctx, t)
+	local, remote, err := m.listBoth(ctx, t)
 	if err != nil {
 		return Result{}, err
 	}
-	local, err := m.listHashed(remote, t.SSE != nil)
-	if err != nil {
-		return Result{}, err
-	}
-	p := PlanPull(local, remote, m.Opts, t.SSE != nil)
-	return m.run(ctx, t, p)
+	return m.run(ctx, t, PlanPull(local, remote, m.Opts, t.SSE != nil))
 }
 
 // Push sends the directory's changed files to t's place, creating the
@@ -182,11 +177,7 @@ func (m *Mirror) Push(ctx context.Context, t Target) (Result, error) {
 			return Result{}, fmt.Errorf("create bucket %s/%s: %w", t.Place.Alias, t.Place.Bucket, err)
 		}
 	}
-	remote, err := ListRemote(ctx, t)
-	if err != nil {
-		return Result{}, err
-	}
-	local, err := m.listHashed(remote, t.SSE != nil)
+	local, remote, err := m.listBoth(ctx, t)
 	if err != nil {
 		return Result{}, err
 	}
@@ -195,8 +186,16 @@ func (m *Mirror) Push(ctx context.Context, t Target) (Result, error) {
 	return m.run(ctx, t, PlanPush(local, remote, m.Opts, t.SSE != nil, ours))
 }
 
-// listHashed lists the directory, with the MD5 of the files that need it
-// to compare with remote.
+// listBoth lists both sides: the remote one, then the directory with the
+// MD5 of the files that need it to compare with the objects.
+func (m *Mirror) listBoth(ctx context.Context, t Target) (local, remote []Entry, err error) {
+	if remote, err = ListRemote(ctx, t); err != nil {
+		return nil, nil, err
+	}
+	local, err = m.listHashed(remote, t.SSE != nil)
+	return local, remote, err
+}
+
 func (m *Mirror) listHashed(remote []Entry, sse bool) ([]Entry, error) {
 	local, err := ListLocal(m.Dir)
 	if err != nil {
