@@ -24,6 +24,7 @@ import (
 	"github.com/b2c-dev/b2c/init/console"
 	"github.com/b2c-dev/b2c/init/fetch"
 	"github.com/b2c-dev/b2c/init/keymap"
+	"github.com/b2c-dev/b2c/init/mirror"
 	"github.com/b2c-dev/b2c/init/modules"
 	"github.com/b2c-dev/b2c/init/mounts"
 	"github.com/b2c-dev/b2c/init/network"
@@ -61,6 +62,7 @@ type agent struct {
 
 	storage storageState
 	podman  *podmanService
+	mirrors mirrors
 }
 
 // boot runs everything up to the end of the pipeline. A panic anywhere in
@@ -215,6 +217,9 @@ func (a *agent) boot(ctx context.Context) {
 			}
 			before, proxy := len(parsed.Diagnostics), strings.Join(cfg.Proxy.Env(), " ")
 			parsed.Add(text)
+			for _, s := range cfg.Secrets() {
+				con.Redact(s) // the keys the extra options brought
+			}
 			if strings.Join(cfg.Proxy.Env(), " ") != proxy && serviceErr == nil {
 				// podman's service read the proxy from its environment
 				// when it started: restart it with the new one.
@@ -287,8 +292,20 @@ func (a *agent) boot(ctx context.Context) {
 	if err := a.setupVolumes(ctx, engine); err != nil {
 		con.Errorf("%v", err)
 		status.Fail("volumes")
+	} else if err := a.setupMirrors(ctx, engine); err != nil {
+		con.Errorf("%v", err)
+		status.Fail("volumes")
+	} else if status.Code == 0 && a.mirrorAt(ctx, mirror.PipelineStart) != nil {
+		// Without its inputs the pipeline does not run, and nothing is
+		// pushed back: a partial volume must not replace a bucket.
+		status.Fail("volumes")
 	} else {
-		a.status = pipeline.Run(ctx, cfg, engine, con, a.status)
+		a.startWatches(ctx)
+		a.status = pipeline.Run(ctx, cfg, momentEngine{engine, a.mirrorAt}, con, a.status)
+		a.stopWatches()
+		if a.mirrorAt(ctx, mirror.PipelineEnd) != nil {
+			status.Fail("volume_push")
+		}
 	}
 
 	con.Section("cleanup", "Cleaning up", func() error {

@@ -168,7 +168,10 @@ func (a *agent) setupVolumes(ctx context.Context, engine *podman.Engine) error {
 		a.con.Logf("Removed the expired volumes of an earlier run: %s", strings.Join(removed, ", "))
 	}
 	for _, v := range a.cfg.Volumes {
-		dir := ""
+		dir, err := a.volumeDir(v)
+		if err != nil {
+			return err
+		}
 		if v.Filesystem != "" {
 			dir = filepath.Join(filesystems.Path("/", v.Filesystem), v.Name)
 			if err := os.MkdirAll(dir, 0o755); err != nil {

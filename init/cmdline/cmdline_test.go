@@ -76,7 +76,8 @@ func TestParseOptions(t *testing.T) {
 		{`b2c.minio=s3,http://10.0.0.1:9000,AK,SK`, func(c Config) bool {
 			return len(c.Minios) == 1 && c.Minios[0].SecretKey == "SK" && reflect.DeepEqual(c.Secrets(), []string{"AK", "SK"})
 		}},
-		{`b2c.volume="job,mirror=s3/bucket/p,pull_on=pipeline_start,push_on=changes|pipeline_end,exclude=*.log,exclude=*.tmp,overwrite,remove,preserve,expiration=pipeline_end,fscrypt_key=c2VjcmV0"`, func(c Config) bool {
+		{`b2c.extra_args_url=https://lab:tok3n@10.0.0.1/args`, func(c Config) bool { return reflect.DeepEqual(c.Secrets(), []string{"tok3n"}) }},
+		{`b2c.volume="job,mirror=s3/bucket/p,pull_on=pipeline_start,push_on=changes|pipeline_end,exclude=*.log,exclude=*.tmp,overwrite,remove,preserve,expiration=pipeline_end,fscrypt_key=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==,encrypt_key=0123456789abcdef0123456789abcdef"`, func(c Config) bool {
 			v := c.Volumes[0]
 			return v.Name == "job" && v.PullFrom == "s3/bucket/p" && v.PushTo == v.PullFrom && len(v.Exclude) == 2 &&
 				v.Overwrite && v.Remove && v.Preserve && v.Expiration == "pipeline_end" && reflect.DeepEqual(v.PushOn, []string{"changes", "pipeline_end"})
@@ -130,6 +131,11 @@ func TestParseInvalid(t *testing.T) {
 		{`b2c.volume=job,push_on=sometimes`, "b2c.volume"},
 		{`b2c.volume=job,expiration=tomorrow`, "b2c.volume"},
 		{`b2c.volume=job,fscrypt_key=!!!`, "b2c.volume"},
+		{`b2c.volume=job,fscrypt_key=c2VjcmV0`, "b2c.volume"},
+		{`b2c.volume=job,encrypt_key=short`, "b2c.volume"},
+		{`b2c.volume=job,pull_on=changes`, "b2c.volume"},
+		{`b2c.volume=job,remove=yes`, "b2c.volume"},
+		{`b2c.volume=job,exclude=`, "b2c.volume"},
 		{`b2c.volume=job,frob`, "b2c.volume"},
 		{`b2c.iface=eth0,address=10.0.0.1`, "b2c.iface"},
 		{`b2c.iface=eth0,route=10.0.0.0/8`, "b2c.iface"},

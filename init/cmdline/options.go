@@ -61,12 +61,24 @@ func (c *Config) Secrets() []string {
 		}
 	}
 	for _, m := range c.Minios {
-		add(m.AccessKey, m.SecretKey)
+		add(m.AccessKey, m.SecretKey, urlPassword(m.URL))
 	}
 	for _, v := range c.Volumes {
 		add(v.EncryptKey, v.FscryptKey)
 	}
+	// Lines echo these URLs: their passwords must not come along.
+	add(urlPassword(c.ExtraArgsURL), urlPassword(c.Proxy.HTTP), urlPassword(c.Proxy.HTTPS))
 	return out
+}
+
+// urlPassword returns the password of a URL's user information, if any.
+func urlPassword(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return ""
+	}
+	p, _ := u.User.Password()
+	return p
 }
 
 // Defaults returns the configuration of an empty command line.
@@ -319,4 +331,5 @@ var options = []option{
 		set: appendTo(parseVolume, func(c *Config) *[]Volume { return &c.Volumes })},
 }
 
-func decodeKey(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+// DecodeKey reads a base64 key value (fscrypt_key).
+func DecodeKey(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }

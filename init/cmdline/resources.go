@@ -275,14 +275,17 @@ func parseVolume(v string) (Volume, error) {
 			err = need()
 			vol.Exclude = append(vol.Exclude, val)
 		case "encrypt_key":
-			if val == "" {
-				err = errors.New("encrypt_key needs a value")
-			}
+			// SSE-C takes a 256-bit key: 32 bytes as they are, or
+			// in base64.
 			vol.EncryptKey = val
+			if b, e := DecodeKey(val); len(val) != 32 && (e != nil || len(b) != 32) {
+				err = errors.New("encrypt_key is not 32 bytes, as they are or in base64")
+			}
 		case "fscrypt_key":
+			// fscrypt's AES-256-XTS needs a 64-byte master key.
 			vol.FscryptKey = val
-			if _, e := decodeKey(val); e != nil {
-				err = errors.New("fscrypt_key is not base64")
+			if b, e := DecodeKey(val); e != nil || len(b) != 64 {
+				err = errors.New("fscrypt_key is not the base64 of 64 bytes")
 			}
 		default:
 			err = fmt.Errorf("unknown option %q", k)

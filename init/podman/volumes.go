@@ -66,3 +66,20 @@ func (e *Engine) PruneContainers(parent context.Context) error {
 	}
 	return nil
 }
+
+// VolumeDir returns the directory that holds a volume's files, for the
+// mirror to read and write: the bound directory of a volume on a
+// b2c.filesystem (podman mounts it only while a container runs), else
+// podman's mount point.
+func (e *Engine) VolumeDir(parent context.Context, name string) (string, error) {
+	ctx, cancel := e.ctx(parent)
+	defer cancel()
+	v, err := volumes.Inspect(ctx, name, nil)
+	if err != nil {
+		return "", fmt.Errorf("volume %s: %w", name, err)
+	}
+	if dev := v.Options["device"]; dev != "" && v.Options["o"] == "bind" {
+		return dev, nil
+	}
+	return v.Mountpoint, nil
+}
