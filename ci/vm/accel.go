@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 
-	"github.com/b2c-dev/b2c/qemu"
+	"github.com/b2c-dev/b2c/cmd/b2c/qemu"
 )
 
 // accelProbe remembers, for the life of the process, whether KVM works:

@@ -4,7 +4,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/b2c-dev/b2c/qemu"
+	"github.com/b2c-dev/b2c/cmd/b2c/qemu"
 )
 
 // config is what the options set; Start turns it into a QEMU command line.

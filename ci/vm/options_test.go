@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/b2c-dev/b2c/qemu"
+	"github.com/b2c-dev/b2c/cmd/b2c/qemu"
 )
 
 // TestOptions checks what the options set; qemu's tests check the QEMU

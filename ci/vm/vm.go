@@ -33,7 +33,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/b2c-dev/b2c/qemu"
+	"github.com/b2c-dev/b2c/cmd/b2c/qemu"
 )
 
 // tailLines is how much of the console errors quote.

@@ -16,8 +16,8 @@ import (
 
 	"github.com/b2c-dev/b2c/cmd/b2c/guestconsole"
 	"github.com/b2c-dev/b2c/cmd/b2c/localimage"
+	"github.com/b2c-dev/b2c/cmd/b2c/qemu"
 	"github.com/b2c-dev/b2c/cmd/b2c/runargs"
-	"github.com/b2c-dev/b2c/qemu"
 )
 
 // Exit codes of b2c run besides the pipeline status (runargs.Usage).

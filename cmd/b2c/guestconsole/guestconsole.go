@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/b2c-dev/b2c/qemu"
+	"github.com/b2c-dev/b2c/cmd/b2c/qemu"
 )
 
 // Kind is what a console line is.

@@ -3,9 +3,9 @@ package runargs
 import (
 	"fmt"
 
+	"github.com/b2c-dev/b2c/cmd/b2c/qemu"
 	"github.com/b2c-dev/b2c/init/cmdline"
 	"github.com/b2c-dev/b2c/init/filesystems"
-	"github.com/b2c-dev/b2c/qemu"
 )
 
 // MaxCmdline is the longest kernel command line x86 Linux takes

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/b2c-dev/b2c/cmd/b2c/qemu"
 	"github.com/b2c-dev/b2c/init/cmdline"
-	"github.com/b2c-dev/b2c/qemu"
 )
 
 func TestParse(t *testing.T) {
