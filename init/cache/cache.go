@@ -85,6 +85,8 @@ func Choose(mode string, devs []disks.Device) Plan {
 		return Plan{Action: InRAM, Warnings: []string{fmt.Sprintf("cache device %s is a CD-ROM: not using it", mode)}}
 	case dev.ReadOnly:
 		return Plan{Action: InRAM, Warnings: []string{fmt.Sprintf("cache device %s is read-only: not using it", mode)}}
+	case dev.ProbeErr != nil:
+		return Plan{Action: InRAM, Warnings: []string{fmt.Sprintf("cache device %s: cannot tell what it holds (%v): not formatting it", mode, dev.ProbeErr)}}
 	case dev.IsDisk():
 		if p, ok := existing(partitionsOf(devs, dev.Name), false); ok {
 			return p
@@ -134,6 +136,10 @@ func firstDisk(devs []disks.Device) Plan {
 			warnings = append(warnings, fmt.Sprintf("not using %s for the cache: it holds %s", d.Path, l))
 			continue
 		}
+		if u := unknown(append(partitionsOf(devs, d.Name), d)); u != nil {
+			warnings = append(warnings, fmt.Sprintf("not using %s for the cache: cannot tell what %s holds (%v)", d.Path, u.Path, u.ProbeErr))
+			continue
+		}
 		return Plan{Action: Repartition, Device: d.Path, Ours: true, Warnings: warnings}
 	}
 	return Plan{Action: InRAM, Warnings: append(warnings, "no disk for the cache partition: images and volumes live in RAM")}
@@ -146,6 +152,17 @@ func foreignLabel(devs []disks.Device) string {
 		}
 	}
 	return ""
+}
+
+// unknown returns the first device that could not be probed: it may hold
+// a lab's data, or b2c's own cache.
+func unknown(devs []disks.Device) *disks.Device {
+	for i := range devs {
+		if devs[i].ProbeErr != nil {
+			return &devs[i]
+		}
+	}
+	return nil
 }
 
 func partitionsOf(devs []disks.Device, disk string) []disks.Device {

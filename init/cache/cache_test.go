@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -37,6 +38,7 @@ func TestChoose(t *testing.T) {
 	fresh := disks.Device{PartName: Label, Blank: true}
 	keep := disks.Device{FSType: "ext4", Label: "KEEPME"}
 	blank := disks.Device{}
+	unreadable := disks.Device{ProbeErr: errors.New("blkid /dev/vda1: exit status 4")}
 	cdrom := []disks.Device{{Name: "sr0", Path: "/dev/sr0", Disk: "sr0", Size: 1 << 20, CDROM: true}}
 	for _, tt := range []struct {
 		name, mode string
@@ -57,6 +59,9 @@ func TestChoose(t *testing.T) {
 		{"auto new partition", "auto", disk("vda", fresh), Format, "/dev/vda1", true, "", "formatting new cache partition /dev/vda1"},
 		{"auto skips labelled disk", "auto", cat(disk("vda", keep), disk("vdb")), Repartition, "/dev/vdb", true, "KEEPME", ""},
 		{"auto all labelled", "auto", disk("vda", keep), InRAM, "", false, "KEEPME", ""},
+		{"auto unreadable partition", "auto", cat(disk("vda", unreadable), disk("vdb")), Repartition, "/dev/vdb", true, "cannot tell what /dev/vda1 holds (blkid /dev/vda1: exit status 4)", ""},
+		{"auto only unreadable", "auto", disk("vda", unreadable), InRAM, "", false, "cannot tell", ""},
+		{"partition unreadable", "/dev/vda1", disk("vda", unreadable), InRAM, "", false, "not formatting it", ""},
 		{"auto nvme", "auto", disk("nvme0n1"), Repartition, "/dev/nvme0n1", true, "", ""},
 		{"reset reformats", "reset", disk("vda", ours), Format, "/dev/vda1", true, "", ""},
 		{"reset blank", "reset", disk("vda"), Repartition, "/dev/vda", true, "", ""},

@@ -38,6 +38,9 @@ type Device struct {
 	// first blankBytes are zeros: never written, as a partitioning tool
 	// leaves it, rather than a file system gone corrupt.
 	Blank bool
+	// ProbeErr is why the probe failed, twice: what the device holds is
+	// unknown, so it must not be formatted as if it held nothing.
+	ProbeErr error
 }
 
 // blankBytes is how much of a partition Blank looks at: more than any file
@@ -79,8 +82,8 @@ var ignored = []string{"loop", "ram", "zram", "dm-", "md", "nbd"}
 
 // List returns the block devices of sysRoot/class/block, disks before their
 // partitions, sorted by name, with what probe found on each. A probe error
-// on one device leaves its fields empty: an unreadable disk must not hide
-// the others.
+// on one device is kept in its ProbeErr: an unreadable disk must not hide
+// the others, nor look blank.
 func List(ctx context.Context, sysRoot, devRoot string, probe Probe) ([]Device, error) {
 	dir := filepath.Join(sysRoot, "class/block")
 	ents, err := os.ReadDir(dir)
@@ -102,10 +105,15 @@ func List(ctx context.Context, sysRoot, devRoot string, probe Probe) ([]Device, 
 			continue // an empty card reader, a drive with no medium
 		}
 		if probe != nil && !d.CDROM {
-			if kv, err := probe(ctx, d.Path); err == nil {
-				d.FSType, d.Label, d.PartName = kv["TYPE"], kv["LABEL"], kv["PART_ENTRY_NAME"]
+			kv, err := probe(ctx, d.Path)
+			if err != nil {
+				// A probe was seen to fail once on a healthy disk; a
+				// second try tells a hiccup from a device that stays
+				// unreadable.
+				kv, err = probe(ctx, d.Path)
 			}
-			if !d.IsDisk() && d.FSType == "" {
+			d.FSType, d.Label, d.PartName, d.ProbeErr = kv["TYPE"], kv["LABEL"], kv["PART_ENTRY_NAME"], err
+			if err == nil && !d.IsDisk() && d.FSType == "" {
 				d.Blank = zeroed(d.Path, blankBytes)
 			}
 		}

@@ -2,6 +2,7 @@ package disks
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -99,6 +100,52 @@ func TestBlank(t *testing.T) {
 	for _, d := range got {
 		if d.Blank != want[d.Name] {
 			t.Errorf("%s: Blank = %v, want %v", d.Name, d.Blank, want[d.Name])
+		}
+	}
+}
+
+// TestProbeError: a probe that fails once is tried again; one that keeps
+// failing leaves the device unknown, never Blank, even if it reads zeros.
+func TestProbeError(t *testing.T) {
+	sys := fakeSys(t, map[string]map[string]string{
+		"vda":      {"size": "4096"},
+		"vda/vda1": {"size": "1024", "partition": "1"},
+		"vda/vda2": {"size": "1024", "partition": "2"},
+	})
+	dev := t.TempDir()
+	for _, name := range []string{"vda", "vda1", "vda2"} {
+		if err := os.WriteFile(filepath.Join(dev, name), make([]byte, 128<<10), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := map[string]int{}
+	probe := func(_ context.Context, path string) (map[string]string, error) {
+		name := filepath.Base(path)
+		calls[name]++
+		switch {
+		case name == "vda1" && calls[name] == 1:
+			return nil, errors.New("hiccup")
+		case name == "vda1":
+			return map[string]string{"TYPE": "ext4", "LABEL": "B2C_CACHE"}, nil
+		case name == "vda2":
+			return nil, errors.New("blkid /dev/vda2: exit status 4")
+		}
+		return nil, nil
+	}
+	got, err := List(context.Background(), sys, dev, probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range got {
+		switch d.Name {
+		case "vda1":
+			if d.ProbeErr != nil || d.Label != "B2C_CACHE" {
+				t.Errorf("vda1 after one failed probe: label %q, err %v; want B2C_CACHE, nil", d.Label, d.ProbeErr)
+			}
+		case "vda2":
+			if d.ProbeErr == nil || d.Blank {
+				t.Errorf("vda2 unreadable: ProbeErr %v, Blank %v; want an error and not blank", d.ProbeErr, d.Blank)
+			}
 		}
 	}
 }
