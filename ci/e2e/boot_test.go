@@ -37,7 +37,7 @@ const (
 // bootCmdline is the command line every boot path gets: the harness's
 // console and panic settings, and extra.
 func bootCmdline(extra ...string) string {
-	return strings.Join(append([]string{"console=ttyS0", "panic=-1"}, extra...), " ")
+	return strings.Join(append([]string{"console=ttyS0", "panic=-1", "no_timer_check"}, extra...), " ")
 }
 
 // b2cTool builds cmd/b2c for the test, as labs run it.

@@ -121,17 +121,22 @@ func (m Machine) Args(accel string) []string {
 func escapeOpt(s string) string { return strings.ReplaceAll(s, ",", ",,") }
 
 // KernelAppend joins the command line pieces and adds console=ttyS0 (the
-// console is read from the serial port) and panic=-1 (a panic ends the run
-// at once, with -no-reboot) when they are missing.
+// console is read from the serial port), panic=-1 (a panic ends the run
+// at once, with -no-reboot) and no_timer_check when they are missing.
+// no_timer_check: on a loaded host, a TCG guest's timer interrupt can miss
+// the kernel's boot-time check, which then panics ("IO-APIC + timer
+// doesn't work"); seen here while other VMs ran.
 func KernelAppend(pieces []string) string {
 	user := strings.TrimSpace(strings.Join(pieces, " "))
-	var hasConsole, hasPanic bool
+	var hasConsole, hasPanic, hasTimer bool
 	for _, f := range KernelFields(user) {
 		switch {
 		case f == "console=ttyS0" || strings.HasPrefix(f, "console=ttyS0,"):
 			hasConsole = true
 		case strings.HasPrefix(f, "panic="):
 			hasPanic = true
+		case f == "no_timer_check":
+			hasTimer = true
 		}
 	}
 	var add []string
@@ -140,6 +145,9 @@ func KernelAppend(pieces []string) string {
 	}
 	if !hasPanic {
 		add = append(add, "panic=-1")
+	}
+	if !hasTimer {
+		add = append(add, "no_timer_check")
 	}
 	if user != "" {
 		add = append(add, user)

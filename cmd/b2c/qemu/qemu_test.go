@@ -21,12 +21,12 @@ func TestArgs(t *testing.T) {
 		{
 			name: "defaults",
 			m:    Machine{Kernel: "/k", NICs: 1},
-			want: cat(base, []string{"-append", "console=ttyS0 panic=-1"}, nic0),
+			want: cat(base, []string{"-append", "console=ttyS0 panic=-1 no_timer_check"}, nic0),
 		},
 		{
 			name: "initramfs and append",
 			m:    Machine{Kernel: "/k", NICs: 1, Initramfs: "/i.cpio", Append: []string{`b2c.run="echo hi"`, "quiet"}},
-			want: cat(base, []string{"-initrd", "/i.cpio", "-append", `console=ttyS0 panic=-1 b2c.run="echo hi" quiet`}, nic0),
+			want: cat(base, []string{"-initrd", "/i.cpio", "-append", `console=ttyS0 panic=-1 no_timer_check b2c.run="echo hi" quiet`}, nic0),
 		},
 		{
 			name: "memory smp",
@@ -35,12 +35,12 @@ func TestArgs(t *testing.T) {
 				"-machine", "q35", "-accel", "tcg,thread=single", "-cpu", "max",
 				"-smp", "4", "-m", "2048", "-nodefaults", "-nographic",
 				"-serial", "stdio", "-no-reboot", "-kernel", "/k",
-			}, []string{"-append", "console=ttyS0 panic=-1"}, nic0),
+			}, []string{"-append", "console=ttyS0 panic=-1 no_timer_check"}, nic0),
 		},
 		{
 			name: "disks",
 			m:    Machine{Kernel: "/k", NICs: 1, Disks: []string{"/a.img", "/b,c.img"}},
-			want: cat(base, []string{"-append", "console=ttyS0 panic=-1",
+			want: cat(base, []string{"-append", "console=ttyS0 panic=-1 no_timer_check",
 				"-drive", "file=/a.img,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0",
 				"-drive", "file=/b,,c.img,format=raw,if=none,id=d1", "-device", "virtio-blk-pci,drive=d1",
 			}, nic0),
@@ -48,12 +48,12 @@ func TestArgs(t *testing.T) {
 		{
 			name: "no nic",
 			m:    Machine{Kernel: "/k"},
-			want: cat(base, []string{"-append", "console=ttyS0 panic=-1"}),
+			want: cat(base, []string{"-append", "console=ttyS0 panic=-1 no_timer_check"}),
 		},
 		{
 			name: "two nics and extra args",
 			m:    Machine{Kernel: "/k", NICs: 2, Extra: []string{"-device", "virtio-rng-pci"}},
-			want: cat(base, []string{"-append", "console=ttyS0 panic=-1"}, nic0,
+			want: cat(base, []string{"-append", "console=ttyS0 panic=-1 no_timer_check"}, nic0,
 				[]string{"-netdev", "user,id=n1", "-device", "virtio-net-pci,netdev=n1,romfile="},
 				[]string{"-device", "virtio-rng-pci"}),
 		},
@@ -81,7 +81,7 @@ func TestArgs(t *testing.T) {
 		{
 			name: "shares",
 			m:    Machine{Kernel: "/k", Shares: []Share{{"b2cshare0", "/tmp/out"}, {"b2cshare1", "/a,b"}}},
-			want: cat(base, []string{"-append", "console=ttyS0 panic=-1",
+			want: cat(base, []string{"-append", "console=ttyS0 panic=-1 no_timer_check",
 				"-fsdev", "local,id=fs0,path=/tmp/out,security_model=none", "-device", "virtio-9p-pci,fsdev=fs0,mount_tag=b2cshare0",
 				"-fsdev", "local,id=fs1,path=/a,,b,security_model=none", "-device", "virtio-9p-pci,fsdev=fs1,mount_tag=b2cshare1",
 			}),
@@ -100,13 +100,13 @@ func TestKernelAppend(t *testing.T) {
 		in   []string
 		want string
 	}{
-		{nil, "console=ttyS0 panic=-1"},
-		{[]string{"  quiet "}, "console=ttyS0 panic=-1 quiet"},
-		{[]string{"console=ttyS0,115200 panic=5"}, "console=ttyS0,115200 panic=5"},
-		{[]string{"panic=0", "console=ttyS0"}, "panic=0 console=ttyS0"},
-		{[]string{"console=tty0"}, "console=ttyS0 panic=-1 console=tty0"},
+		{nil, "console=ttyS0 panic=-1 no_timer_check"},
+		{[]string{"  quiet "}, "console=ttyS0 panic=-1 no_timer_check quiet"},
+		{[]string{"console=ttyS0,115200 panic=5 no_timer_check"}, "console=ttyS0,115200 panic=5 no_timer_check"},
+		{[]string{"panic=0", "console=ttyS0"}, "no_timer_check panic=0 console=ttyS0"},
+		{[]string{"console=tty0"}, "console=ttyS0 panic=-1 no_timer_check console=tty0"},
 		// Options quoted inside another option's value do not count.
-		{[]string{`b2c.run="echo console=ttyS0 panic=1"`}, `console=ttyS0 panic=-1 b2c.run="echo console=ttyS0 panic=1"`},
+		{[]string{`b2c.run="echo console=ttyS0 panic=1 no_timer_check"`}, `console=ttyS0 panic=-1 no_timer_check b2c.run="echo console=ttyS0 panic=1 no_timer_check"`},
 	} {
 		if got := KernelAppend(tt.in); got != tt.want {
 			t.Errorf("KernelAppend(%q) = %q, want %q", tt.in, got, tt.want)

@@ -29,15 +29,12 @@ func (o Options) QEMUShares() []qemu.Share {
 }
 
 // KernelArgs returns the kernel command line of the run, without
-// console= and panic= (qemu.KernelAppend adds them). image is the image
+// console=, panic= and no_timer_check (qemu.KernelAppend adds them). image is the image
 // as the guest names it; insecure makes the guest pull it over plain HTTP,
 // for the registry inside b2c. --append comes last, so its options win
 // over the ones b2c sets, and its b2c.run stages follow this one.
 func (o Options) KernelArgs(image string, insecure bool) ([]string, error) {
-	// no_timer_check: on a loaded host, a TCG guest's timer interrupt can
-	// miss the kernel's boot-time check, which then panics ("IO-APIC +
-	// timer doesn't work"); seen here while two other VMs ran.
-	args := []string{"no_timer_check"}
+	var args []string
 	var words []string
 	if insecure {
 		words = append(words, "--tls-verify=false")

@@ -95,7 +95,6 @@ func TestKernelArgs(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"no_timer_check",
 		"b2c.filesystem=b2cshare0,type=9p,src=b2cshare0,opts=trans=virtio|version=9p2000.L|msize=512000",
 		"b2c.cache_device=/dev/vda",
 		"b2c.timeout=1h30m0s",
