@@ -241,3 +241,23 @@ func registryByHostname(t *testing.T, lab *netlab.Lab) (string, string) {
 	_, port, _ := net.SplitHostPort(fwd)
 	return name, net.JoinHostPort(name, port)
 }
+
+// TestNetworkNoDHCP: a port whose link is up but where nobody answers DHCP
+// gives, within the bounded time, what was tried on each interface, the
+// ERROR and the end of the run.
+func TestNetworkNoDHCP(t *testing.T) {
+	v := boot(t, vm.NoNIC(), vm.QEMUArgs(
+		"-netdev", "hubport,id=dead,hubid=1", "-device", "virtio-net-pci,netdev=dead,romfile="),
+		run(`echo never`))
+	expect(t, v, `: Network: no DHCP lease on any interface$`)
+	expect(t, v, `:   eth0 \(link up\): no DHCP offer within 20s$`)
+	expect(t, v, `ERROR: Could not connect to the network, shutting down!`)
+	if got := status(t, v); got != 1 {
+		t.Errorf("pipeline status = %d, want 1", got)
+	}
+	if l, ok, _ := v.FirstLine(`^never$`); ok {
+		t.Errorf("the container ran: %q", l.Text)
+	}
+	gaveUp := firstLine(t, v, `: Network: no DHCP lease`) - firstLine(t, v, `Connecting to the network`)
+	t.Logf("DHCP gave up after %.1f s", gaveUp)
+}

@@ -4,10 +4,13 @@
 package network
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/b2c-dev/b2c/init/cmdline"
 )
@@ -143,6 +146,15 @@ type Attempt struct {
 	Iface string
 	Link  string // the link state
 	Err   error
+}
+
+// dhcpError says in plain words what the DHCP client's wrapped errors
+// mean: a deadline is a port where nobody answered in time.
+func dhcpError(err error, timeout time.Duration) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("no DHCP offer within %v", timeout)
+	}
+	return err
 }
 
 func (a Attempt) String() string {

@@ -187,7 +187,7 @@ func DHCP(ctx context.Context, names []string, timeout time.Duration) (*Lease, [
 	var fallback *dhclient.Packet4
 	for res := range dhclient.SendRequests(ctx, ifs, true, false, cfg, timeout/2) {
 		a := attempts[res.Interface.Attrs().Name]
-		a.Err = res.Err
+		a.Err = dhcpError(res.Err, timeout)
 		if res.Err != nil {
 			continue
 		}

@@ -1,9 +1,13 @@
 package network
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/b2c-dev/b2c/init/cmdline"
 )
@@ -73,5 +77,20 @@ func TestLeaseString(t *testing.T) {
 	// Labs match this prefix: fields are only ever added at the end.
 	if got, want := l.String(), "eth0: address 10.0.2.15/24, gateway 10.0.2.2, DNS 10.0.2.3"; got != want {
 		t.Errorf("String = %q, want %q", got, want)
+	}
+}
+
+func TestDHCPError(t *testing.T) {
+	other := errors.New("socket: permission denied")
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("unable to receive an offer: %w", fmt.Errorf("got an error while the discovery request: %w", context.DeadlineExceeded)), "no DHCP offer within 20s"},
+		{other, other.Error()},
+	} {
+		if got := dhcpError(tt.err, 20*time.Second).Error(); got != tt.want {
+			t.Errorf("dhcpError(%v) = %q, want %q", tt.err, got, tt.want)
+		}
 	}
 }
