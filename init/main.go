@@ -109,6 +109,9 @@ func (a *agent) boot(ctx context.Context) {
 		con.Errorf("%v", mountErr)
 	}
 	con.SectionStart("runtime_info", "Runtime information", true)
+	// Our kernel keeps its own echo of the command line off the console,
+	// where it would show the keys; this one goes through the redaction.
+	con.Logf("Kernel command line: %s", strings.TrimSpace(string(raw)))
 	for _, l := range sysinfo.Read("/").Lines() {
 		con.Logf("%s", l)
 	}
