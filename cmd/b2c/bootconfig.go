@@ -9,14 +9,15 @@ import (
 	"strings"
 
 	"github.com/b2c-dev/b2c/cmd/b2c/bootcfg"
+	"github.com/b2c-dev/b2c/cmd/b2c/runargs"
 	"github.com/b2c-dev/b2c/init/cmdline"
 )
 
-// Default file names of the kernel and the initramfs, as `make release`
-// lays them out in out/ and a boot server serves them.
+// Default file names of the kernel and the initramfs: those of out/, which
+// `make release` lays out for a boot server and b2c run looks in.
 const (
-	defaultKernel = "bzImage"
-	defaultInitrd = "initramfs.linux_amd64.cpio.zst"
+	defaultKernel = runargs.KernelName
+	defaultInitrd = runargs.InitramfsName
 )
 
 // configName is where a format's file goes under -o DIR.
