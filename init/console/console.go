@@ -7,6 +7,7 @@ package console
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,14 +33,17 @@ func (c *Console) Writer() io.Writer { return c.w }
 
 // Redact makes every later line replace s with "*****", so that secrets
 // given on the command line never reach the console through a message
-// that quotes them.
+// that quotes them. A secret given again (the agent registers all of them
+// once more after the extra options) is kept once.
 func (c *Console) Redact(s string) {
 	if s == "" {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.redact = append(c.redact, s)
+	if !slices.Contains(c.redact, s) {
+		c.redact = append(c.redact, s)
+	}
 }
 
 func (c *Console) write(s string) {

@@ -33,6 +33,7 @@ func TestLines(t *testing.T) {
 		{"end reboot", func(c *Console) { c.End(3, true) },
 			"[  10.38]: Execution is over, pipeline status: 3\nRebooting the computer\n"},
 		{"redact", func(c *Console) { c.Redact("s3cr3t"); c.Logf("key s3cr3t!") }, "[  10.38]: key *****!\n"},
+		{"redact twice", func(c *Console) { c.Redact("s3cr3t"); c.Redact("s3cr3t"); c.Redact(""); c.Logf("key s3cr3t!") }, "[  10.38]: key *****!\n"},
 	} {
 		c, b := newTest()
 		tt.do(c)
