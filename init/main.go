@@ -157,12 +157,7 @@ func (a *agent) boot(ctx context.Context) {
 		con.Warnf("%v", err)
 	}
 	var lease *network.Lease
-	plan, err := network.PlanFor(cfg.Ifaces, cfg.IP)
-	if err != nil {
-		// The parser checked ip= already; this is a bug, not a bad value.
-		con.Errorf("%v", err)
-		status.Fail("connect")
-	}
+	plan := network.PlanFor(cfg)
 	if status.Code == 0 && !plan.Off {
 		con.SectionStart("connect", "Connecting to the network", true)
 		if plan.Ignored != "" {

@@ -105,12 +105,13 @@ func (r *Result) add(text string) {
 		name, value, hasValue := strings.Cut(tok, "=")
 		switch {
 		case name == "ip" && hasValue:
-			if _, err := ParseKernelIP(value); err != nil {
+			k, err := ParseKernelIP(value)
+			if err != nil {
 				r.Diagnostics = append(r.Diagnostics, Diagnostic{Token: tok, Option: "ip", Error: true,
 					Message: fmt.Sprintf("invalid value %q for ip=: %v", value, err)})
 				continue
 			}
-			r.Config.IP = value
+			r.Config.IP, r.Config.KernelIP = value, k
 			continue
 		case name == "console" && hasValue:
 			r.Config.Consoles = append(r.Config.Consoles, value)

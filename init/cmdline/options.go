@@ -36,7 +36,8 @@ type Config struct {
 	Proxy        Proxy
 	ExtraArgsURL string
 
-	IP       string   // ip=, the kernel's syntax
+	IP       string   // ip=, the kernel's syntax, as given
+	KernelIP KernelIP // ip=, parsed
 	Ifaces   []Iface  // b2c.iface
 	Consoles []string // console=
 

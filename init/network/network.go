@@ -37,15 +37,16 @@ type Plan struct {
 	Ignored string // a lower-priority source that was given, for a warning
 }
 
-// PlanFor decides the network configuration: b2c.iface takes priority
-// over ip=, which takes priority over DHCP on every wired interface.
-func PlanFor(ifaces []cmdline.Iface, ip string) (Plan, error) {
-	if len(ifaces) > 0 {
+// PlanFor decides the network configuration of c: b2c.iface takes
+// priority over ip=, which takes priority over DHCP on every wired
+// interface.
+func PlanFor(c *cmdline.Config) Plan {
+	if len(c.Ifaces) > 0 {
 		p := Plan{Source: "b2c.iface"}
-		if ip != "" {
-			p.Ignored = "ip=" + ip
+		if c.IP != "" {
+			p.Ignored = "ip=" + c.IP
 		}
-		for _, f := range ifaces {
+		for _, f := range c.Ifaces {
 			if f.DHCP {
 				p.DHCP = true
 				p.DHCPOn = append(p.DHCPOn, f.Name)
@@ -56,13 +57,10 @@ func PlanFor(ifaces []cmdline.Iface, ip string) (Plan, error) {
 			p.Static = append(p.Static, Static{Iface: f.Name, Addr: f.Address, Gateway: f.Gateway,
 				DNS: f.Nameservers, Routes: f.Routes, Forward: f.Forward})
 		}
-		return p, nil
+		return p
 	}
-	if ip != "" {
-		k, err := cmdline.ParseKernelIP(ip)
-		if err != nil {
-			return Plan{}, fmt.Errorf("ip=%s: %w", ip, err)
-		}
+	if c.IP != "" {
+		k := c.KernelIP
 		p := Plan{Source: "ip="}
 		switch {
 		case k.Off:
@@ -76,9 +74,9 @@ func PlanFor(ifaces []cmdline.Iface, ip string) (Plan, error) {
 			p.Static = []Static{{Iface: k.Device, Addr: &net.IPNet{IP: k.Client, Mask: k.Netmask},
 				Gateway: k.Gateway, DNS: k.DNS, Hostname: k.Hostname, NTP: k.NTP}}
 		}
-		return p, nil
+		return p
 	}
-	return Plan{Source: "DHCP", DHCP: true}, nil
+	return Plan{Source: "DHCP", DHCP: true}
 }
 
 // ResolvConf is /etc/resolv.conf for these name servers and search
