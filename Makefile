@@ -62,13 +62,16 @@ release: all $(B2C)
 demo: all
 	cd ci && $(GO) run ./cmd/demo -kernel ../$(KERNEL) -initramfs ../$(INITRD)
 
-unit:
+# deps first: unit tests exercise host tools (mtools, crun for the image
+# layout), which a fresh machine does not have.
+unit: deps
 	$(GO) vet -tags 'remote $(TAGS)' ./...
 	$(GO) test -tags 'remote $(TAGS)' ./...
 
 # -count=1: Go's test cache does not see the kernel and initramfs that the
 # VMs boot, so a cached result could stand for an image it never booted.
 e2e: all
+	cd ci && $(GO) run ./cmd/minio
 	cd ci && $(GO) vet ./... && $(GO) test -count=1 -timeout 40m ./...
 
 test: unit e2e

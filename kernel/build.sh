@@ -5,7 +5,9 @@
 # the source tarball's package version, this script and the config fragment.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-dest=${1:-$here/../out/bzImage}
+# Absolute: the build changes into the kernel's source tree before it
+# copies the result, and a relative destination would then point there.
+dest=$(realpath -m "${1:-$here/../out/bzImage}")
 src=/usr/src/linux-source-6.1.tar.xz
 if [ ! -f "$src" ]; then
 	echo "kernel: $src missing: apt-get install linux-source-6.1 flex bison libelf-dev bc libssl-dev" >&2

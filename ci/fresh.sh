@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Proves the README's two commands on a fresh Debian 12 machine: makes a
+# new bookworm root with mmdebstrap (from the package sources apt uses on
+# this machine), copies this machine's Go toolchain into it (Debian 12's Go
+# is older than go.mod's), clones the repository's committed HEAD into it,
+# and runs `make demo`, then `make test`, inside it as root: a chroot in a
+# private mount namespace with /proc, /sys and /dev bound.
+#
+# A developer's tool, not part of `make test`: it builds everything from
+# nothing (the kernel, podman, MinIO), about an hour on 2 cores. It needs
+# root. Usage: ci/fresh.sh [DIR] (default: a new directory under /var/tmp;
+# kept afterwards, with the log in DIR/fresh.log).
+#
+# The network scenarios create host bridges (b2cbrN): do not run another
+# `make e2e` on this machine at the same time.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+if [ "$(id -u)" != 0 ]; then
+	echo "fresh: needs root (mmdebstrap, chroot, mounts)" >&2
+	exit 1
+fi
+command -v mmdebstrap >/dev/null || {
+	echo "fresh: installing mmdebstrap"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mmdebstrap >/dev/null
+}
+root=${1:-$(mktemp -d /var/tmp/b2c-fresh.XXXXXX)}
+log=$root.log
+goroot=$(go env GOROOT)
+sources=$(ls /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -n 1)
+[ -n "$sources" ] || { echo "fresh: no apt sources on this machine" >&2; exit 1; }
+
+start=$SECONDS
+# stamp prefixes each line with the seconds since the start.
+stamp() { while IFS= read -r l; do printf '%5d %s\n' $((SECONDS - start)) "$l"; done; }
+
+{
+	echo "fresh: making a bookworm root in $root from $sources"
+	# The default variant (Debian's required and important packages) is
+	# what a new Debian 12 machine has; git, make and CA certificates are
+	# what the README assumes before its first command.
+	mmdebstrap --quiet --include=git,make,ca-certificates bookworm "$root" "$sources"
+	cp /etc/resolv.conf "$root/etc/resolv.conf"
+	echo "fresh: copying Go $(go env GOVERSION) from $goroot"
+	cp -a "$goroot" "$root/usr/local/go"
+	echo "fresh: cloning $(git -C "$repo" rev-parse --short HEAD)"
+	git clone -q --no-hardlinks "$repo" "$root/root/b2c"
+	echo "fresh: make demo, then make test"
+} 2>&1 | stamp | tee "$log"
+
+# The mounts live in a private namespace: they vanish with it, whatever
+# happens inside.
+set +e
+unshare --mount --propagation private -- bash -euo pipefail -c '
+	root=$1
+	mount --rbind /dev "$root/dev"
+	mount -t proc proc "$root/proc"
+	mount --rbind /sys "$root/sys"
+	mount -t tmpfs tmpfs "$root/run"
+	exec chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
+		PATH=/usr/local/go/bin:/root/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		bash -c "cd /root/b2c && make demo && echo fresh: demo passed && make test && echo fresh: test passed"
+' fresh "$root" 2>&1 | stamp | tee -a "$log"
+rc=${PIPESTATUS[0]}
+set -e
+
+# The phases, from the lines each step prints.
+awk '
+	function at(re,   i) { for (i = 1; i <= n; i++) if (line[i] ~ re) return t[i]; return -1 }
+	function after(re, from,   i) { for (i = 1; i <= n; i++) if (t[i] >= from && line[i] ~ re) return t[i]; return -1 }
+	function show(name, a, b) { if (a >= 0 && b >= a) printf "fresh: %-16s %5d s\n", name, b - a; else printf "fresh: %-16s    n/a\n", name }
+	{ t[++n] = $1; sub(/^ *[0-9]+ /, ""); line[n] = $0 }
+	END {
+		root = at("^fresh: make demo"); kb = at("^kernel/build.sh"); ks = at("^kernel: building"); ke = at("^kernel: built")
+		pb = at("cmd/podman$"); pe = after("mkinitramfs", pb); demo = at("^fresh: demo passed")
+		ub = at("^go vet -tags"); ue = after("mkinitramfs", ub)
+		mb = at("go run ./cmd/minio"); me = at("^minio: ")
+		eb = after("go vet ./...", me); ee = at("^fresh: test passed"); if (ee < 0) ee = t[n]
+		show("root", 0, root); show("debian packages", root, kb); show("kernel build", ks, ke)
+		show("podman build", pb, pe); show("initramfs+demo", pe, demo); show("unit tests", ub, ue)
+		show("minio build", mb, me); show("e2e tests", eb, ee); show("total", 0, t[n])
+	}' "$log" | tee -a "$log"
+if [ "$rc" = 0 ]; then echo "fresh: PASS ($root, log $log)"; else echo "fresh: FAIL, exit $rc ($root, log $log)"; fi
+exit "$rc"
