@@ -26,7 +26,10 @@ command -v mmdebstrap >/dev/null || {
 root=${1:-$(mktemp -d /var/tmp/b2c-fresh.XXXXXX)}
 log=$root.log
 goroot=$(go env GOROOT)
-sources=$(ls /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -n 1)
+sources=
+for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list; do
+	[ -s "$f" ] && { sources=$f; break; }
+done
 [ -n "$sources" ] || { echo "fresh: no apt sources on this machine" >&2; exit 1; }
 
 start=$SECONDS
