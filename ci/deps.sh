@@ -9,6 +9,7 @@ pkgs=(
 	crun conmon e2fsprogs ca-certificates kbd console-data  # shipped in the initramfs
 	busybox-static                     # test images are built from it
 	zstd cpio
+	gcc libc6-dev                      # the kernel; podman's cgo parts
 	dnsmasq-base chrony tinyproxy iproute2  # ci/netlab: DHCP/DNS, NTP, an HTTP proxy
 	pxelinux syslinux-common ipxe-qemu  # netboot scenarios: pxelinux.0, ldlinux.c32, QEMU's NIC ROMs
 	ovmf systemd-boot-efi              # UEFI disk scenario; b2c disk's boot loader
