@@ -47,12 +47,16 @@ cli: $(B2C)
 # `make release` lays out out/ so that a TFTP or HTTP server can serve it
 # as its root: the kernel, the initramfs, the b2c CLI, a sample
 # configuration per boot path (pxelinux.cfg/default, boot.ipxe, grub.cfg
-# and loader/entries/b2c.conf, the systemd-boot entry of `b2c disk`) and
-# SHA256SUMS of it all.
+# and loader/entries/b2c.conf, the systemd-boot entry of `b2c disk`),
+# licenses/ (b2c's licence, the licence texts of everything the kernel and
+# the initramfs contain and where their sources are: licenses/SOURCES.md)
+# and SHA256SUMS of it all.
 RELEASE_CMDLINE ?= console=ttyS0 b2c.run="docker://docker.io/library/alpine:latest echo hello from b2c"
-RELEASE_FILES    = bzImage initramfs.linux_amd64.cpio.zst b2c pxelinux.cfg/default boot.ipxe grub.cfg loader/entries/b2c.conf
+RELEASE_FILES    = bzImage initramfs.linux_amd64.cpio.zst b2c pxelinux.cfg/default boot.ipxe grub.cfg loader/entries/b2c.conf licenses/SOURCES.md
 
-release: all $(B2C)
+release: $(KERNEL) $(PODMAN) $(B2C) | deps
+	rm -rf $(OUT)/licenses
+	$(GO) run ./mkinitramfs -o $(INITRD) -podman $(PODMAN) -licenses $(OUT)/licenses
 	$(B2C) boot-config syslinux -o $(OUT) '$(RELEASE_CMDLINE)'
 	$(B2C) boot-config ipxe -o $(OUT) '$(RELEASE_CMDLINE)'
 	$(B2C) boot-config grub -o $(OUT) -kernel /bzImage -initrd /initramfs.linux_amd64.cpio.zst '$(RELEASE_CMDLINE)'

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/u-root/uio/llog"
 
 	"github.com/b2c-dev/b2c/mkinitramfs/image"
+	"github.com/b2c-dev/b2c/mkinitramfs/licenses"
 )
 
 func main() {
@@ -38,6 +40,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	version := fs.String("version", "", "the contents of /etc/b2c.version (default: git describe --always --dirty, else \"dev\")")
 	fs.StringVar(&cfg.Modules, "modules", "", "a distribution kernel's /lib/modules/VERSION to ship, for a kernel other than b2c's (which has every driver built in)")
 	fs.StringVar(&cfg.Base, "base", "", "an uncompressed newc cpio archive to merge in (the image's own files win)")
+	licenceDir := fs.String("licenses", "", "also write the licence texts of what the image contains, and where their sources are, into this directory (make release)")
 	level := fs.Int("level", int(cfg.Level), "zstd level: 1 fastest, 2 default, 3 better, 4 best")
 	verbose := fs.Bool("v", false, "print the builder's log")
 	if err := fs.Parse(args); err != nil {
@@ -66,7 +69,45 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s (%s): %d records, %.1f MB raw, %.1f MB zstd, in %.1fs\n",
 		cfg.Output, cfg.Version, res.Records, float64(res.Raw)/1e6, float64(res.Compressed)/1e6, time.Since(start).Seconds())
+	if *licenceDir == "" {
+		return nil
+	}
+	if err := writeLicences(cfg.Output, *licenceDir); err != nil {
+		return fmt.Errorf("licences: %w", err)
+	}
+	fmt.Fprintf(stdout, "%s: licence texts and SOURCES.md\n", *licenceDir)
 	return nil
+}
+
+// writeLicences lists what the archive contains, with the licence texts
+// from this machine's Go module cache and Debian's copyright files.
+func writeLicences(archive, dir string) error {
+	goenv, err := exec.Command("go", "env", "GOMODCACHE", "GOROOT").Output()
+	if err != nil {
+		return fmt.Errorf("go env: %w", err)
+	}
+	env := strings.Fields(string(goenv))
+	if len(env) != 2 {
+		return fmt.Errorf("go env GOMODCACHE GOROOT: %q", goenv)
+	}
+	cfg := licenses.Config{
+		ModCache: env[0],
+		GoRoot:   env[1],
+		DocDir:   "/usr/share/doc",
+		Own:      "LICENSE",
+		// The kernel is built from it; its binary ships beside the archive.
+		Extra: []string{"linux-source-6.1"},
+		Dpkg: func(ctx context.Context, args ...string) ([]byte, error) {
+			return exec.CommandContext(ctx, "dpkg-query", args...).Output()
+		},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	inv, err := licenses.Read(ctx, cfg, archive)
+	if err != nil {
+		return err
+	}
+	return licenses.Write(cfg, inv, dir)
 }
 
 // gitVersion describes the checkout mkinitramfs runs in, or returns "dev"
