@@ -124,7 +124,7 @@ func TestFloorBoots(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(kernel); err != nil {
-		t.Skipf("no kernel: %v (make kernel)", err)
+		t.Fatalf("no kernel: %v (make e2e builds it first; alone: make kernel)", err)
 	}
 	initramfs := filepath.Join(t.TempDir(), "floor.cpio.zst")
 	if err := Build(t.Context(), initramfs); err != nil {
