@@ -15,14 +15,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// KeySize is the size of a master key: AES-256-XTS needs 64 bytes.
-const KeySize = 64
-
 // Identifier is what the kernel derives from a master key, and what a v2
 // policy names.
 type Identifier [unix.FSCRYPT_KEY_IDENTIFIER_SIZE]byte
 
 func (id Identifier) String() string { return fmt.Sprintf("%x", id[:]) }
+
+// KeySize is the size of a master key: AES-256-XTS needs 64 bytes.
+const KeySize = 64
 
 // ErrWrongKey means a directory is encrypted with another key than ours.
 var ErrWrongKey = errors.New("encrypted with another key")
@@ -146,7 +146,19 @@ func SetPolicy(dir string, id Identifier) error {
 // encrypts it anew. Setup returns the key's identifier, for RemoveKey, and
 // whether it encrypted the directory (rather than unlocked it).
 func Setup(mnt, dir string, key []byte, reset bool) (Identifier, bool, error) {
-	id, err := AddKey(mnt, key)
+	return kernel{addKey: AddKey, policy: Policy, setPolicy: SetPolicy}.setup(mnt, dir, key, reset)
+}
+
+// kernel is what Setup asks of the kernel through ioctls. Its fields are
+// the seam that lets a test check Setup's decisions without root.
+type kernel struct {
+	addKey    func(mnt string, key []byte) (Identifier, error)
+	policy    func(dir string) (Identifier, bool, error)
+	setPolicy func(dir string, id Identifier) error
+}
+
+func (k kernel) setup(mnt, dir string, key []byte, reset bool) (Identifier, bool, error) {
+	id, err := k.addKey(mnt, key)
 	if err != nil {
 		return id, false, err
 	}
@@ -158,7 +170,7 @@ func Setup(mnt, dir string, key []byte, reset bool) (Identifier, bool, error) {
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return id, false, err
 	}
-	have, encrypted, err := Policy(dir)
+	have, encrypted, err := k.policy(dir)
 	switch {
 	case err != nil:
 		return id, false, err
@@ -172,5 +184,5 @@ func Setup(mnt, dir string, key []byte, reset bool) (Identifier, bool, error) {
 	} else if len(names) > 0 {
 		return id, false, fmt.Errorf("%s: %w", dir, ErrNotEmpty)
 	}
-	return id, true, SetPolicy(dir, id)
+	return id, true, k.setPolicy(dir, id)
 }
