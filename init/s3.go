@@ -47,7 +47,7 @@ func (a *agent) volumeDir(v cmdline.Volume) (string, error) {
 	if a.storage.cache == "" {
 		return "", fmt.Errorf("volume %s: fscrypt_key needs a cache partition (b2c.cache_device)", v.Name)
 	}
-	key, err := fscryptKey(v.FscryptKey)
+	key, err := cmdline.FscryptKey(v.FscryptKey)
 	if err != nil {
 		return "", fmt.Errorf("volume %s: %w", v.Name, err)
 	}
@@ -71,14 +71,6 @@ func (a *agent) volumeDir(v cmdline.Volume) (string, error) {
 		a.con.Logf("Volume %s: unlocked on the cache (fscrypt key %s)", v.Name, id)
 	}
 	return dir, nil
-}
-
-func fscryptKey(b64 string) ([]byte, error) {
-	key, err := cmdline.DecodeKey(b64)
-	if err != nil || len(key) != fscrypt.KeySize {
-		return nil, fmt.Errorf("fscrypt_key is not the base64 of %d bytes", fscrypt.KeySize)
-	}
-	return key, nil
 }
 
 // setupMirrors makes the S3 clients and the mirrors of the volumes that

@@ -21,9 +21,6 @@ type Identifier [unix.FSCRYPT_KEY_IDENTIFIER_SIZE]byte
 
 func (id Identifier) String() string { return fmt.Sprintf("%x", id[:]) }
 
-// KeySize is the size of a master key: AES-256-XTS needs 64 bytes.
-const KeySize = 64
-
 // ErrWrongKey means a directory is encrypted with another key than ours.
 var ErrWrongKey = errors.New("encrypted with another key")
 
@@ -49,12 +46,12 @@ func ioctl(f *os.File, req uintptr, arg unsafe.Pointer) error {
 }
 
 // AddKey adds a master key to the keyring of the file system mounted at
-// mnt, and returns its identifier. Adding a key twice is harmless.
+// mnt, and returns its identifier. Adding a key twice is harmless. The
+// kernel refuses keys shorter than 16 bytes or longer than 64; b2c's
+// length, 64 bytes for AES-256-XTS, is checked where the command line
+// is parsed (cmdline.FscryptKey), so that it is checked once.
 func AddKey(mnt string, key []byte) (Identifier, error) {
 	var id Identifier
-	if len(key) != KeySize {
-		return id, fmt.Errorf("fscrypt key of %d bytes, want %d", len(key), KeySize)
-	}
 	f, err := os.Open(mnt)
 	if err != nil {
 		return id, err
