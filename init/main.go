@@ -33,6 +33,7 @@ import (
 	"github.com/b2c-dev/b2c/init/power"
 	"github.com/b2c-dev/b2c/init/reaper"
 	"github.com/b2c-dev/b2c/init/sysinfo"
+	"github.com/b2c-dev/b2c/init/volumes"
 )
 
 const podmanSocket = "unix:///run/podman/podman.sock"
@@ -60,9 +61,8 @@ type agent struct {
 	cfg    *cmdline.Config
 	status pipeline.Status
 
-	storage storageState
+	storage *volumes.Storage
 	podman  *podmanService
-	mirrors mirrors
 }
 
 // boot runs everything up to the end of the pipeline. A panic anywhere in
@@ -143,7 +143,9 @@ func (a *agent) boot(ctx context.Context) {
 	}
 
 	con.Section("mount_cache_partition", "Mounting the cache partition", func() error {
-		if err := a.mountStorage(ctx); err != nil {
+		a.storage = volumes.New(con, cfg, a.rp.RunCmd)
+		if err := a.storage.Mount(ctx); err != nil {
+			status.Fail("mount_cache_partition")
 			con.Errorf("%v", err)
 		}
 		return nil
@@ -286,22 +288,19 @@ func (a *agent) boot(ctx context.Context) {
 		status.Fail("podman")
 		return
 	}
-	engine.Storage = a.storage.graphRoot
-	if err := a.setupVolumes(ctx, engine); err != nil {
+	engine.Storage = a.storage.GraphRoot()
+	if err := a.storage.Setup(ctx, engine); err != nil {
 		con.Errorf("%v", err)
 		status.Fail("volumes")
-	} else if err := a.setupMirrors(ctx, engine); err != nil {
-		con.Errorf("%v", err)
-		status.Fail("volumes")
-	} else if status.Code == 0 && a.mirrorAt(ctx, mirror.PipelineStart) != nil {
+	} else if status.Code == 0 && a.storage.At(ctx, mirror.PipelineStart) != nil {
 		// Without its inputs the pipeline does not run, and nothing is
 		// pushed back: a partial volume must not replace a bucket.
 		status.Fail("volumes")
 	} else {
-		a.startWatches(ctx)
-		a.status = pipeline.Run(ctx, cfg, momentEngine{engine, a.mirrorAt}, con, a.status)
-		a.stopWatches()
-		if a.mirrorAt(ctx, mirror.PipelineEnd) != nil {
+		a.storage.Watch(ctx)
+		a.status = pipeline.Run(ctx, cfg, a.storage.Engine(engine), con, a.status)
+		a.storage.StopWatching()
+		if a.storage.At(ctx, mirror.PipelineEnd) != nil {
 			status.Fail("volume_push")
 		}
 	}
@@ -312,7 +311,7 @@ func (a *agent) boot(ctx context.Context) {
 		} else if len(removed) > 0 {
 			con.Logf("Removed the volumes that expire with the pipeline: %s", strings.Join(removed, ", "))
 		}
-		if a.storage.cache != "" {
+		if a.storage.Cached() {
 			if err := engine.PruneContainers(ctx); err != nil {
 				con.Warnf("%v", err)
 			}
@@ -412,7 +411,11 @@ func (a *agent) end() {
 	// Whatever happened, the cache is unmounted cleanly before the end
 	// lines: a lab may cut the power as soon as it sees them.
 	con.Section("unmount_cache_partition", "Unmounting the cache partition", func() error {
-		a.unmountStorage()
+		// podman's service keeps files open on the cache.
+		a.stopPodman(5 * time.Second)
+		if a.storage != nil { // nil: the boot crashed before the storage step
+			a.storage.Unmount()
+		}
 		return nil
 	})
 	con.End(status.Code, reboot)

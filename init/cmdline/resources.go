@@ -282,11 +282,8 @@ func parseVolume(v string) (Volume, error) {
 				err = errors.New("encrypt_key is not 32 bytes, as they are or in base64")
 			}
 		case "fscrypt_key":
-			// fscrypt's AES-256-XTS needs a 64-byte master key.
 			vol.FscryptKey = val
-			if b, e := DecodeKey(val); e != nil || len(b) != 64 {
-				err = errors.New("fscrypt_key is not the base64 of 64 bytes")
-			}
+			_, err = FscryptKey(val)
 		default:
 			err = fmt.Errorf("unknown option %q", k)
 		}
@@ -295,6 +292,20 @@ func parseVolume(v string) (Volume, error) {
 		}
 	}
 	return vol, nil
+}
+
+// fscryptKeySize is the size of an fscrypt master key: fscrypt's
+// AES-256-XTS needs 64 bytes.
+const fscryptKeySize = 64
+
+// FscryptKey decodes a volume's fscrypt_key. It is the one place that
+// checks the key's length: the parser, and the volume that uses the key.
+func FscryptKey(b64 string) ([]byte, error) {
+	key, err := DecodeKey(b64)
+	if err != nil || len(key) != fscryptKeySize {
+		return nil, fmt.Errorf("fscrypt_key is not the base64 of %d bytes", fscryptKeySize)
+	}
+	return key, nil
 }
 
 // Iface is one b2c.iface.

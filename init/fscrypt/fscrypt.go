@@ -15,9 +15,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// KeySize is the size of a master key: AES-256-XTS needs 64 bytes.
-const KeySize = 64
-
 // Identifier is what the kernel derives from a master key, and what a v2
 // policy names.
 type Identifier [unix.FSCRYPT_KEY_IDENTIFIER_SIZE]byte
@@ -49,12 +46,12 @@ func ioctl(f *os.File, req uintptr, arg unsafe.Pointer) error {
 }
 
 // AddKey adds a master key to the keyring of the file system mounted at
-// mnt, and returns its identifier. Adding a key twice is harmless.
+// mnt, and returns its identifier. Adding a key twice is harmless. The
+// kernel refuses keys shorter than 16 bytes or longer than 64; b2c's
+// length, 64 bytes for AES-256-XTS, is checked where the command line
+// is parsed (cmdline.FscryptKey), so that it is checked once.
 func AddKey(mnt string, key []byte) (Identifier, error) {
 	var id Identifier
-	if len(key) != KeySize {
-		return id, fmt.Errorf("fscrypt key of %d bytes, want %d", len(key), KeySize)
-	}
 	f, err := os.Open(mnt)
 	if err != nil {
 		return id, err
@@ -146,7 +143,19 @@ func SetPolicy(dir string, id Identifier) error {
 // encrypts it anew. Setup returns the key's identifier, for RemoveKey, and
 // whether it encrypted the directory (rather than unlocked it).
 func Setup(mnt, dir string, key []byte, reset bool) (Identifier, bool, error) {
-	id, err := AddKey(mnt, key)
+	return kernel{addKey: AddKey, policy: Policy, setPolicy: SetPolicy}.setup(mnt, dir, key, reset)
+}
+
+// kernel is what Setup asks of the kernel through ioctls. Its fields are
+// the seam that lets a test check Setup's decisions without root.
+type kernel struct {
+	addKey    func(mnt string, key []byte) (Identifier, error)
+	policy    func(dir string) (Identifier, bool, error)
+	setPolicy func(dir string, id Identifier) error
+}
+
+func (k kernel) setup(mnt, dir string, key []byte, reset bool) (Identifier, bool, error) {
+	id, err := k.addKey(mnt, key)
 	if err != nil {
 		return id, false, err
 	}
@@ -158,7 +167,7 @@ func Setup(mnt, dir string, key []byte, reset bool) (Identifier, bool, error) {
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 		return id, false, err
 	}
-	have, encrypted, err := Policy(dir)
+	have, encrypted, err := k.policy(dir)
 	switch {
 	case err != nil:
 		return id, false, err
@@ -172,5 +181,5 @@ func Setup(mnt, dir string, key []byte, reset bool) (Identifier, bool, error) {
 	} else if len(names) > 0 {
 		return id, false, fmt.Errorf("%s: %w", dir, ErrNotEmpty)
 	}
-	return id, true, SetPolicy(dir, id)
+	return id, true, k.setPolicy(dir, id)
 }

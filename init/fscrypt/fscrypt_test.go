@@ -36,7 +36,8 @@ func ext4(t *testing.T) string {
 	return mnt
 }
 
-func key(b byte) []byte { return bytes.Repeat([]byte{b}, KeySize) }
+// key returns a 64-byte key, the size of b2c's (cmdline.FscryptKey).
+func key(b byte) []byte { return bytes.Repeat([]byte{b}, 64) }
 
 func TestSetup(t *testing.T) {
 	mnt := ext4(t)

@@ -21,13 +21,15 @@ func TestWatch(t *testing.T) {
 	}()
 	// The watch starts asynchronously: poke until the first push shows it
 	// is listening.
-	first := false
-	for !first {
+	giveUp := time.After(deadline)
+	for first := false; !first; {
 		os.WriteFile(filepath.Join(dir, "probe"), []byte("x"), 0o644)
 		select {
 		case <-pushes:
 			first = true
 		case <-time.After(time.Second):
+		case <-giveUp:
+			t.Fatalf("no push %v after the watch started", deadline)
 		}
 	}
 
@@ -35,7 +37,7 @@ func TestWatch(t *testing.T) {
 	if err := os.MkdirAll(sub, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	<-pushes // the new directories
+	wait(t, pushes, "the new directories")
 	f, err := os.Create(filepath.Join(sub, "out.txt"))
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +48,7 @@ func TestWatch(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	f.Close()
-	at := <-pushes
+	at := wait(t, pushes, "the burst of writes")
 	t.Logf("push %.0f ms after the first write into a new subdirectory", at.Sub(start).Seconds()*1000)
 	select {
 	case extra := <-pushes:
@@ -54,7 +56,29 @@ func TestWatch(t *testing.T) {
 	case <-time.After(time.Second):
 	}
 	cancel()
-	if err := <-done; err != context.Canceled {
-		t.Errorf("Watch returned %v, want context.Canceled", err)
+	select {
+	case err := <-done:
+		if err != context.Canceled {
+			t.Errorf("Watch returned %v, want context.Canceled", err)
+		}
+	case <-time.After(deadline):
+		t.Fatalf("Watch did not return %v after its context was canceled", deadline)
+	}
+}
+
+// deadline bounds every wait of the watch tests: long enough for a loaded
+// machine, not a measure of speed, only so that a lost push fails the test
+// instead of hanging it.
+const deadline = 30 * time.Second
+
+// wait returns the next push, or fails the test after the deadline.
+func wait(t *testing.T, pushes <-chan time.Time, what string) time.Time {
+	t.Helper()
+	select {
+	case at := <-pushes:
+		return at
+	case <-time.After(deadline):
+		t.Fatalf("no push for %s after %v", what, deadline)
+		return time.Time{}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package volumes
 
 import (
 	"context"
@@ -52,5 +52,20 @@ func TestMomentEngine(t *testing.T) {
 				t.Errorf("log %q, code %d, err %v; want %q, %d, error %v", log, code, err, tt.wantLog, tt.wantCode, tt.wantError)
 			}
 		})
+	}
+}
+
+func TestList(t *testing.T) {
+	for _, tt := range []struct {
+		in   []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"a", "b"}, "a, b"},
+		{[]string{"a", "b", "c"}, "a, b, ..."},
+	} {
+		if got := list(tt.in, 2); got != tt.want {
+			t.Errorf("list(%q, 2) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
