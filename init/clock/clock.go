@@ -6,6 +6,7 @@ package clock
 import (
 	"context"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/beevik/ntp"
@@ -28,4 +29,16 @@ func Query(ctx context.Context, server string, tries int, timeout time.Duration)
 		}
 	}
 	return 0, fmt.Errorf("ntp %s: %w", server, err)
+}
+
+// Peer returns the NTP server to ask: the configured one (b2c.ntp_peer),
+// or for "auto" the first one the DHCP server offered, else pool.ntp.org.
+func Peer(configured string, offered []net.IP) string {
+	if configured != "auto" {
+		return configured
+	}
+	if len(offered) > 0 {
+		return offered[0].String()
+	}
+	return "pool.ntp.org"
 }

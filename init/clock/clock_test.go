@@ -69,3 +69,21 @@ func TestQueryUnreachable(t *testing.T) {
 		t.Error("Query of a closed port returned no error")
 	}
 }
+
+func TestPeer(t *testing.T) {
+	lab := []net.IP{net.ParseIP("10.0.2.2"), net.ParseIP("10.0.2.3")}
+	for _, tt := range []struct {
+		configured string
+		offered    []net.IP
+		want       string
+	}{
+		{"auto", lab, "10.0.2.2"},
+		{"auto", nil, "pool.ntp.org"},
+		{"time.lab", lab, "time.lab"},
+		{"time.lab", nil, "time.lab"},
+	} {
+		if got := Peer(tt.configured, tt.offered); got != tt.want {
+			t.Errorf("Peer(%q, %v) = %q, want %q", tt.configured, tt.offered, got, tt.want)
+		}
+	}
+}

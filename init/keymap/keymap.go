@@ -1,11 +1,15 @@
 // Package keymap finds the console keymap b2c.keymap names among the
-// keymaps shipped in the image (Debian's console-data), for loadkeys.
+// keymaps shipped in the image (Debian's console-data) and loads it with
+// loadkeys.
 package keymap
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"os/exec"
 	"path/filepath"
 	"strings"
 )
@@ -41,4 +45,22 @@ func Find(dir, name string) (string, error) {
 		return "", fmt.Errorf("keymap %s: %w", name, err)
 	}
 	return "", fmt.Errorf("keymap %s: not among the keymaps of %s", name, dir)
+}
+
+// Load finds the keymap called name under dir and loads it on the console
+// with loadkeys, whose output goes to out. run runs the command and
+// returns its exit code: in PID 1, the reaper's, which must see every
+// child exit.
+func Load(ctx context.Context, dir, name string, run func(context.Context, *exec.Cmd) (int, error), out io.Writer) error {
+	path, err := Find(dir, name)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command("/usr/bin/loadkeys", "-q", "-C", "/dev/tty0", path)
+	cmd.Stdout, cmd.Stderr = out, out
+	code, err := run(ctx, cmd)
+	if err == nil && code != 0 {
+		err = fmt.Errorf("loadkeys %s: exit %d", path, code)
+	}
+	return err
 }

@@ -107,6 +107,16 @@ type Lease struct {
 	Static   bool     // configured from the command line, not DHCP
 }
 
+// Hostname returns the machine's name: b2c.hostname when the command line
+// gave it, else the one the lease brought (DHCP option 12, or ip='s), else
+// b2c's default. l is nil without a network.
+func Hostname(c *cmdline.Config, l *Lease) string {
+	if l != nil && l.Hostname != "" && !c.HostnameSet {
+		return l.Hostname
+	}
+	return c.Hostname
+}
+
 func (l *Lease) String() string {
 	s := fmt.Sprintf("%s: address %s", l.Iface, l.Addr)
 	if l.Gateway != nil {

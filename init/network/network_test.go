@@ -97,3 +97,25 @@ func TestDHCPError(t *testing.T) {
 		}
 	}
 }
+
+func TestHostname(t *testing.T) {
+	def := cmdline.Defaults()
+	set := cmdline.Defaults()
+	set.Hostname, set.HostnameSet = "dut1", true
+	for _, tt := range []struct {
+		name  string
+		cfg   cmdline.Config
+		lease *Lease
+		want  string
+	}{
+		{"no network: the default", def, nil, "boot2container"},
+		{"a lease without a name", def, &Lease{}, "boot2container"},
+		{"the lease's name", def, &Lease{Hostname: "lab-42"}, "lab-42"},
+		{"b2c.hostname wins over the lease", set, &Lease{Hostname: "lab-42"}, "dut1"},
+		{"b2c.hostname without a network", set, nil, "dut1"},
+	} {
+		if got := Hostname(&tt.cfg, tt.lease); got != tt.want {
+			t.Errorf("%s: Hostname(%q set=%v, %+v) = %q, want %q", tt.name, tt.cfg.Hostname, tt.cfg.HostnameSet, tt.lease, got, tt.want)
+		}
+	}
+}
