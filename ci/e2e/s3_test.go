@@ -117,7 +117,7 @@ func TestS3Mirror(t *testing.T) {
 
 	script := `sh -c 'cat /job/in/a.txt; stat -c tool=%a:%Y /job/tool.sh; mkdir -p /job/out; echo result > /job/out/result.txt; chmod 640 /job/out/result.txt; touch -d @1600000000 /job/out/result.txt; echo noise > /job/out/run.log; rm /job/stale.txt; echo job-done'`
 	v := boot(t, run("-v job:/job", script), minioAlias(srv, s3Secret),
-		`b2c.volume="job,mirror=lab/jobs/job1,remove,preserve,exclude=*.log"`)
+		`b2c.volume="job,mirror=lab/jobs/job1,pull_on=pipeline_start,push_on=pipeline_end,remove,preserve,exclude=*.log"`)
 	expect(t, v, `: Kernel command line: .*b2c\.minio="lab,http://[0-9.:]+,\*\*\*\*\*,\*\*\*\*\*"`)
 	expect(t, v, `^input-a$`)
 	if m := expect(t, v, `^tool=(\d+):(\d+)$`); m[1] != "750" || m[2] != "1500000000" {
@@ -143,6 +143,36 @@ func TestS3Mirror(t *testing.T) {
 	}
 	if info.UserMetadata["B2c-Mode"] != "640" || info.UserMetadata["B2c-Mtime"] != "1600000000000000000" {
 		t.Errorf("result.txt metadata %v, want mode 640 and mtime 1600000000 s", info.UserMetadata)
+	}
+}
+
+// TestS3SharedReadOnly: a lab's shared, read-only bucket mirrored with
+// pull_on alone (and overwrite, preserve, remove) is pulled and never
+// pushed: the container deletes one file and changes another, and the
+// bucket is the same after the run, byte for byte; the status is 0.
+func TestS3SharedReadOnly(t *testing.T) {
+	srv, mc := startMinio(t)
+	if err := mc.MakeBucket(t.Context(), "traces", minio.MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	putObject(t, mc, "traces", "ref/a.trace", "trace-a\n", nil)
+	putObject(t, mc, "traces", "ref/b.trace", "trace-b\n", nil)
+	putObject(t, mc, "traces", "other.txt", "other\n", nil)
+	before := bucketContents(t, mc, "traces")
+	v := boot(t, run("-v traces:/traces", `sh -c 'cat /traces/a.trace; rm /traces/a.trace; echo changed > /traces/b.trace; echo done'`),
+		minioAlias(srv, s3Secret),
+		`b2c.volume="traces,mirror=lab/traces/ref,pull_on=pipeline_start,overwrite,preserve,remove"`)
+	expect(t, v, `^trace-a$`)
+	expect(t, v, `^done$`)
+	if got := status(t, v); got != 0 {
+		t.Errorf("pipeline status = %d, want 0", got)
+	}
+	if strings.Contains(v.Console(), "push to lab/traces") || strings.Contains(v.Console(), "Volume traces: Pushed") {
+		t.Errorf("the read-only mirror was pushed")
+	}
+	noSecrets(t, v)
+	if after := bucketContents(t, mc, "traces"); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("bucket after the run:\n%v\nwant it unchanged:\n%v", after, before)
 	}
 }
 
@@ -242,7 +272,7 @@ func TestS3WrongSecret(t *testing.T) {
 	putObject(t, mc, "jobs", "keep.txt", "keep\n", nil)
 	v := boot(t, run("-v job:/job", `echo ran`), extraArgs(t,
 		minioAlias(srv, "wrongSecret-Zq81"),
-		`b2c.volume="job,mirror=lab/jobs,remove"`))
+		`b2c.volume="job,mirror=lab/jobs,pull_on=pipeline_start,push_on=pipeline_end,remove"`))
 	expect(t, v, `ERROR: volume job: pull from lab/jobs: .*signature`)
 	if got := status(t, v); got == 0 {
 		t.Errorf("pipeline status = 0, want a failure")
@@ -260,7 +290,7 @@ func TestS3WrongSecret(t *testing.T) {
 	v = boot(t, run("-v job:/job", `sh -c 'cat /job/keep.txt; echo out > /job/out.txt'`), extraArgs(t,
 		minioAlias(srv, s3Secret),
 		strings.Replace(minioAlias(srv, "wrongSecret-Zq81"), "lab,", "results,", 1),
-		`b2c.volume="job,pull_from=lab/jobs,push_to=results/out"`))
+		`b2c.volume="job,pull_from=lab/jobs,push_to=results/out,pull_on=pipeline_start,push_on=pipeline_end"`))
 	expect(t, v, `^keep$`)
 	expect(t, v, `ERROR: volume job: push to results/out: `)
 	if got := status(t, v); got != 1 {
@@ -354,7 +384,7 @@ func TestS3Throughput(t *testing.T) {
 	}
 	v := boot(t, vm.Memory(1024), run("-v bench:/b", `sh -c 'echo files=$(ls /b | wc -l)'`), extraArgs(t,
 		minioAlias(srv, s3Secret),
-		`b2c.volume="bench,pull_from=lab/raw,push_to=lab/back"`))
+		`b2c.volume="bench,pull_from=lab/raw,push_to=lab/back,pull_on=pipeline_start,push_on=pipeline_end"`))
 	pulled := expect(t, v, `Volume bench: Pulled (\d+) files \(.*\) from lab/raw in ([0-9.]+) s`)
 	expect(t, v, `^files=200$`)
 	pushed := expect(t, v, `Volume bench: Pushed (\d+) files \(.*\) to lab/back in ([0-9.]+) s`)

@@ -25,16 +25,13 @@ type Volume struct {
 	PushOn []string
 }
 
-// NewVolume returns a volume's mirror. Without pull_on it pulls at the
-// pipeline's start, without push_on it pushes at its end: a mirror=
-// alone brings a job's inputs and takes its results.
+// NewVolume returns a volume's mirror. It transfers only at the moments
+// named: without pull_on it never pulls, without push_on it never pushes.
+// That is the original's rule, and labs rely on it: they mirror shared,
+// read-only buckets with pull_on alone (often with remove), where a push
+// at the pipeline's end would delete what a container removed from the
+// shared data.
 func NewVolume(name string, m *Mirror, from, to *Target, pullOn, pushOn []string) *Volume {
-	if from != nil && len(pullOn) == 0 {
-		pullOn = []string{PipelineStart}
-	}
-	if to != nil && len(pushOn) == 0 {
-		pushOn = []string{PipelineEnd}
-	}
 	return &Volume{Name: name, Mirror: m, From: from, To: to, PullOn: pullOn, PushOn: pushOn}
 }
 

@@ -11,7 +11,10 @@ func TestStepsAt(t *testing.T) {
 	in := &Target{Client: lab, Place: Place{"lab", "in", ""}}
 	out := &Target{Client: lab, Place: Place{"lab", "out", "job"}}
 	vols := []*Volume{
-		NewVolume("both", &Mirror{}, in, out, nil, nil),
+		NewVolume("both", &Mirror{}, in, out, []string{PipelineStart}, []string{PipelineEnd}),
+		// No moment, no transfer: a read-only mirror pulls and never pushes.
+		NewVolume("shared", &Mirror{}, in, out, []string{PipelineStart}, nil),
+		NewVolume("idle", &Mirror{}, in, out, nil, nil),
 		NewVolume("each", &Mirror{}, in, out, []string{ContainerStart}, []string{ContainerEnd, PipelineEnd}),
 		NewVolume("live", &Mirror{}, nil, out, nil, []string{Changes}),
 		NewVolume("inputs", &Mirror{}, in, nil, []string{PipelineStart, PipelineEnd}, nil),
@@ -20,7 +23,7 @@ func TestStepsAt(t *testing.T) {
 		moment string
 		want   []string
 	}{
-		{PipelineStart, []string{"volume both: pull from lab/in", "volume inputs: pull from lab/in"}},
+		{PipelineStart, []string{"volume both: pull from lab/in", "volume shared: pull from lab/in", "volume inputs: pull from lab/in"}},
 		{ContainerStart, []string{"volume each: pull from lab/in"}},
 		{ContainerEnd, []string{"volume each: push to lab/out/job"}},
 		{PipelineEnd, []string{"volume inputs: pull from lab/in", "volume both: push to lab/out/job", "volume each: push to lab/out/job", "volume live: push to lab/out/job"}},
