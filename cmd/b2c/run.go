@@ -219,9 +219,9 @@ func prepareImage(ctx context.Context, o runargs.Options, tmp string) (string, b
 func probeAccel(ctx context.Context, bin, kernel string) (accel, why string) {
 	dir, err := os.UserCacheDir()
 	if err != nil {
-		return qemu.ProbeKVM(ctx, bin, kernel, "/dev/kvm", qemu.ProbeTimeout)
+		return qemu.ProbeKVM(ctx, bin, kernel, qemu.KVMDevice, qemu.ProbeTimeout)
 	}
-	return qemu.CachedProbeKVM(ctx, filepath.Join(dir, "b2c", "kvm-probe"), bin, kernel)
+	return qemu.CachedProbeKVM(ctx, filepath.Join(dir, "b2c", "kvm-probe"), bin, kernel, qemu.KVMDevice)
 }
 
 // skipsTLSVerify tells whether podman's flags turn TLS verification off.
