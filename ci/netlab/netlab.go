@@ -209,7 +209,7 @@ pidfile %s
 // Tinyproxy starts an HTTP proxy on the host address and a free port and
 // returns its URL. Its log, a line per request, is Dir/tinyproxy.log.
 func (l *Lab) Tinyproxy(ctx context.Context) (string, error) {
-	port, err := freePort(l.Host)
+	port, err := FreePort(l.Host)
 	if err != nil {
 		return "", err
 	}
@@ -304,7 +304,10 @@ func ip(ctx context.Context, args ...string) error {
 	return nil
 }
 
-func freePort(host netip.Addr) (int, error) {
+// FreePort returns a TCP port on host that nothing listens on now, for a
+// server started next; it needs no root. Another process may take the
+// port in between, which the server's start then reports.
+func FreePort(host netip.Addr) (int, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort(host.String(), "0"))
 	if err != nil {
 		return 0, err

@@ -25,6 +25,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +36,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/b2c-dev/b2c/ci/netlab"
 )
 
 // Version is the MinIO server built. The project tags releases as
@@ -111,11 +114,12 @@ func Start(ctx context.Context, dir, accessKey, secretKey string, opts ...Option
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	lo := netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	port, err := netlab.FreePort(lo)
 	if err != nil {
 		return nil, err
 	}
-	console, err := freePort()
+	console, err := netlab.FreePort(lo)
 	if err != nil {
 		return nil, err
 	}
@@ -150,15 +154,6 @@ func Start(ctx context.Context, dir, accessKey, secretKey string, opts ...Option
 		return nil, err
 	}
 	return s, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // waitReady polls the server until a signed request succeeds, or it

@@ -12,37 +12,48 @@ import (
 )
 
 func TestRun(t *testing.T) {
+	// b2c run looks for QEMU before the image: a QEMU on PATH lets the
+	// run cases reach the image on any host.
+	bin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, "qemu-system-x86_64"), []byte(fakeQEMU), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
 	for _, tt := range []struct {
 		name     string
 		args     []string
 		stdin    string
 		wantCode int
 		wantOut  []string
+		// wantErr is in stderr: why the command failed, so that it
+		// fails for that reason.
+		wantErr []string
 	}{
-		{"lint ok with kernel args", []string{"lint", `console=ttyS0 quiet loglevel=6 SALAD.machine_id=42 b2c.run="-ti docker://alpine echo hi"`}, "", 0, []string{"OK"}},
-		{"lint stdin", []string{"lint"}, `b2c.poweroff_delay=abc`, 1, []string{`ERROR: b2c.poweroff_delay=abc: invalid value "abc"`}},
-		{"lint bad podman flag", []string{"lint", `b2c.run="--no-such-flag alpine"`}, "", 1, []string{"ERROR: b2c.run=--no-such-flag alpine", "unknown flag"}},
-		{"lint unknown option warns", []string{"lint", `b2c.frob=1`}, "", 0, []string{"WARNING: b2c.frob=1: unknown option", "OK"}},
+		{"lint ok with kernel args", []string{"lint", `console=ttyS0 quiet loglevel=6 SALAD.machine_id=42 b2c.run="-ti docker://alpine echo hi"`}, "", 0, []string{"OK"}, nil},
+		{"lint stdin", []string{"lint"}, `b2c.poweroff_delay=abc`, 1, []string{`ERROR: b2c.poweroff_delay=abc: invalid value "abc"`}, nil},
+		{"lint bad podman flag", []string{"lint", `b2c.run="--no-such-flag alpine"`}, "", 1, []string{"ERROR: b2c.run=--no-such-flag alpine", "unknown flag"}, nil},
+		{"lint unknown option warns", []string{"lint", `b2c.frob=1`}, "", 0, []string{"WARNING: b2c.frob=1: unknown option", "OK"}, nil},
 		{"explain", []string{"explain", `b2c.run="-v x:/x docker://alpine echo hi" b2c.pipefail b2c.shutdown_cmd="poweroff -f"`}, "", 0,
-			[]string{"Stage 1: podman create --privileged=true --network=host --pull=always -v x:/x docker://alpine echo hi", "Network: DHCP", "Cache: none", "Shutdown: run `poweroff -f`", "Pipefail"}},
-		{"explain errors", []string{"explain", `b2c.timeout=x`}, "", 0, []string{"No container will run"}},
+			[]string{"Stage 1: podman create --privileged=true --network=host --pull=always -v x:/x docker://alpine echo hi", "Network: DHCP", "Cache: none", "Shutdown: run `poweroff -f`", "Pipefail"}, nil},
+		{"explain errors", []string{"explain", `b2c.timeout=x`}, "", 0, []string{"No container will run"}, nil},
 		{"boot-config syslinux", []string{"boot-config", "syslinux", "-kernel", "k", "-initrd", "i", `console=ttyS0 b2c.run="-e 'A=b c' docker://x env"`}, "", 0,
-			[]string{"\tKERNEL k\n", "\tINITRD i\n", "\tAPPEND console=ttyS0 b2c.run=\"-e 'A=b c' docker://x env\"\n"}},
-		{"boot-config grub from stdin", []string{"boot-config", "grub", "-"}, `b2c.run="docker://x echo hi"`, 0, []string{"linux bzImage 'b2c.run=docker://x echo hi'"}},
-		{"boot-config refuses what lint refuses", []string{"boot-config", "ipxe", "b2c.poweroff_delay=abc"}, "", 1, nil},
-		{"boot-config refuses what grub cannot carry", []string{"boot-config", "grub", `b2c.run="docker://x sh -c 'echo hi'"`}, "", 1, nil},
-		{"boot-config without format", []string{"boot-config"}, "", 2, nil},
-		{"boot-config unknown format", []string{"boot-config", "lilo", "b2c.x=1"}, "", 2, nil},
-		{"boot-config -mac is for syslinux", []string{"boot-config", "ipxe", "-mac", "52:54:00:12:34:56", "b2c.x=1"}, "", 2, nil},
-		{"disk without image", []string{"disk"}, "", 2, nil},
-		{"disk bad size", []string{"disk", "-cache-size", "lots", "x.img", "b2c.x=1"}, "", 2, nil},
-		{"no command", nil, "", 2, nil},
-		{"run help", []string{"run", "-h"}, "", 0, []string{"usage: b2c run", "Exit status"}},
-		{"run bad b2c flag value", []string{"run", "--mem", "lots", "alpine"}, "", 2, nil},
-		{"run bad podman flag", []string{"run", "--no-such-flag", "alpine"}, "", 2, nil},
-		{"run no image", []string{"run", "-v"}, "", 2, nil},
-		{"run missing image file", []string{"run", "--kernel", "main.go", "--initramfs", "main.go", "./no-such-image.tar"}, "", 255, nil},
-		{"bad command", []string{"frob"}, "", 2, nil},
+			[]string{"\tKERNEL k\n", "\tINITRD i\n", "\tAPPEND console=ttyS0 b2c.run=\"-e 'A=b c' docker://x env\"\n"}, nil},
+		{"boot-config grub from stdin", []string{"boot-config", "grub", "-"}, `b2c.run="docker://x echo hi"`, 0, []string{"linux bzImage 'b2c.run=docker://x echo hi'"}, nil},
+		{"boot-config refuses what lint refuses", []string{"boot-config", "ipxe", "b2c.poweroff_delay=abc"}, "", 1, nil, nil},
+		{"boot-config refuses what grub cannot carry", []string{"boot-config", "grub", `b2c.run="docker://x sh -c 'echo hi'"`}, "", 1, nil, nil},
+		{"boot-config without format", []string{"boot-config"}, "", 2, nil, nil},
+		{"boot-config unknown format", []string{"boot-config", "lilo", "b2c.x=1"}, "", 2, nil, nil},
+		{"boot-config -mac is for syslinux", []string{"boot-config", "ipxe", "-mac", "52:54:00:12:34:56", "b2c.x=1"}, "", 2, nil, nil},
+		{"disk without image", []string{"disk"}, "", 2, nil, nil},
+		{"disk bad size", []string{"disk", "-cache-size", "lots", "x.img", "b2c.x=1"}, "", 2, nil, nil},
+		{"no command", nil, "", 2, nil, nil},
+		{"run help", []string{"run", "-h"}, "", 0, []string{"usage: b2c run", "Exit status"}, nil},
+		{"run bad b2c flag value", []string{"run", "--mem", "lots", "alpine"}, "", 2, nil, nil},
+		{"run bad podman flag", []string{"run", "--no-such-flag", "alpine"}, "", 2, nil, nil},
+		{"run no image", []string{"run", "-v"}, "", 2, nil, nil},
+		{"run missing image file", []string{"run", "--kernel", "main.go", "--initramfs", "main.go", "./no-such-image.tar"}, "", 255, nil,
+			[]string{"b2c: run: image ./no-such-image.tar: no such file or directory\n"}},
+		{"bad command", []string{"frob"}, "", 2, nil, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
@@ -53,6 +64,11 @@ func TestRun(t *testing.T) {
 			for _, w := range tt.wantOut {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("run(%q) output lacks %q:\n%s", tt.args, w, out.String())
+				}
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(errb.String(), w) {
+					t.Errorf("run(%q) stderr lacks %q:\n%s", tt.args, w, errb.String())
 				}
 			}
 		})

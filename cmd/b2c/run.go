@@ -64,17 +64,9 @@ func runVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "b2c: run: %v\n", err)
 		return exitError(exitNoStatus)
 	}
-	exe, err := os.Executable()
+	kernel, initramfs, bin, err := hostFiles(o)
 	if err != nil {
 		return fail(err)
-	}
-	kernel, initramfs, err := o.BootFiles(filepath.Dir(exe))
-	if err != nil {
-		return fail(err)
-	}
-	bin, err := exec.LookPath(qemu.Binary)
-	if err != nil {
-		return fail(fmt.Errorf("%w (apt-get install qemu-system-x86)", err))
 	}
 	tmp, err := os.MkdirTemp("", "b2c-run-")
 	if err != nil {
@@ -95,31 +87,34 @@ func runVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	m := qemu.Machine{Kernel: kernel, Initramfs: initramfs, Append: kargs,
 		MemoryMB: o.MemoryMB, SMP: o.CPUs, NICs: 1, Shares: o.QEMUShares()}
-	if o.Cache != "" {
-		made, err := qemu.CreateDisk(o.Cache, o.CacheSize)
-		if err != nil {
-			return fail(err)
-		}
-		if made && o.Verbose {
-			fmt.Fprintf(stderr, "b2c: made the cache disk %s (%d bytes, sparse)\n", o.Cache, o.CacheSize)
-		}
-		m.Disks = []string{o.Cache}
+	if m.Disks, err = hostStorage(o, stderr); err != nil {
+		return fail(err)
 	}
-	for _, s := range o.Shares {
-		if err := os.MkdirAll(s.HostDir, 0o755); err != nil {
-			return fail(fmt.Errorf("--share: %w", err))
-		}
-	}
-	var consoleLog io.Writer = io.Discard
+	filter := consoleFilter{verbose: o.Verbose, log: io.Discard, stdout: stdout, stderr: stderr}
 	if o.ConsoleLog != "" {
 		f, err := os.Create(o.ConsoleLog)
 		if err != nil {
 			return fail(fmt.Errorf("--console-log: %w", err))
 		}
 		defer f.Close()
-		consoleLog = f
+		filter.log = f
 	}
 
+	end := boot(ctx, o, m, bin, &filter, stderr)
+	if reg != nil && o.Verbose {
+		fmt.Fprintf(stderr, "b2c: local registry: %s\n", reg.Stats())
+	}
+	code, msg := end.exit()
+	fmt.Fprint(stderr, msg)
+	if code != 0 {
+		return exitError(code)
+	}
+	return nil
+}
+
+// boot runs the VM until it ends, a signal stops it, or it hangs past
+// --timeout, shows its console through filter, and returns how it ended.
+func boot(ctx context.Context, o runargs.Options, m qemu.Machine, bin string, filter *consoleFilter, stderr io.Writer) runEnd {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stopOnSignals(ctx, cancel)
@@ -132,7 +127,7 @@ func runVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer t.Stop()
 	}
 
-	accel, why := probeAccel(ctx, bin, kernel)
+	accel, why := probeAccel(ctx, bin, m.Kernel)
 	argv := m.Args(accel)
 	var qemuErr strings.Builder
 	var qemuStderr io.Writer = &qemuErr
@@ -140,54 +135,54 @@ func runVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "b2c: accel %s (%s)\nb2c: %s\n", accel, why, qemu.ShellQuote(append([]string{bin}, argv...)))
 		qemuStderr = io.MultiWriter(&qemuErr, stderr)
 	}
-
-	var (
-		rd   guestconsole.Reader
-		tail []string
-	)
 	line := func(raw string) {
-		fmt.Fprintln(consoleLog, raw)
-		kind, text := rd.Line(raw)
-		tail = append(tail[max(0, len(tail)-tailLines+1):], text)
-		switch {
-		case o.Verbose:
-			fmt.Fprintln(stdout, text)
-		case kind == guestconsole.Output:
-			fmt.Fprintln(stdout, text)
-		case kind == guestconsole.Error:
-			fmt.Fprintln(stderr, text)
-		}
-		if kind == guestconsole.End {
+		if filter.line(raw) == guestconsole.End {
 			time.AfterFunc(afterEnd, func() { cancel(errors.New("QEMU did not end after the end of the run")) })
 		}
 	}
 	runErr := qemu.Run(ctx, bin, argv, line, qemuStderr, stopGrace)
+	end := runEnd{cause: context.Cause(ctx), err: runErr, verbose: o.Verbose, tail: filter.tail, qemuErr: qemuErr.String()}
+	end.status, end.ended = filter.rd.Status()
+	return end
+}
 
-	if reg != nil && o.Verbose {
-		fmt.Fprintf(stderr, "b2c: local registry: %s\n", reg.Stats())
+// hostFiles finds the kernel, the initramfs and QEMU.
+func hostFiles(o runargs.Options) (kernel, initramfs, bin string, err error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", "", "", err
 	}
-	var sig errSignal
-	if errors.As(context.Cause(ctx), &sig) {
-		fmt.Fprintf(stderr, "b2c: run: %v: the VM is stopped\n", sig)
-		return exitError(exitSignal + int(sig.sig))
+	kernel, initramfs, err = o.BootFiles(filepath.Dir(exe))
+	if err != nil {
+		return "", "", "", err
 	}
-	status, ok := rd.Status()
-	if !ok {
-		if !o.Verbose {
-			fmt.Fprintf(stderr, "b2c: run: the console's last lines:\n  %s\n", strings.Join(tail, "\n  "))
-			if qemuErr.Len() > 0 {
-				fmt.Fprintf(stderr, "b2c: run: QEMU said:\n%s", qemuErr.String())
-			}
+	bin, err = exec.LookPath(qemu.Binary)
+	if err != nil {
+		return "", "", "", fmt.Errorf("%w (apt-get install qemu-system-x86)", err)
+	}
+	return kernel, initramfs, bin, nil
+}
+
+// hostStorage makes the cache disk on first use and the shared
+// directories, and returns the VM's disks.
+func hostStorage(o runargs.Options, stderr io.Writer) ([]string, error) {
+	var disks []string
+	if o.Cache != "" {
+		made, err := qemu.CreateDisk(o.Cache, o.CacheSize)
+		if err != nil {
+			return nil, err
 		}
-		if runErr == nil {
-			runErr = errors.New("the VM ended")
+		if made && o.Verbose {
+			fmt.Fprintf(stderr, "b2c: made the cache disk %s (%d bytes, sparse)\n", o.Cache, o.CacheSize)
 		}
-		return fail(fmt.Errorf("%w without a pipeline status (see above; -v shows the whole console)", runErr))
+		disks = []string{o.Cache}
 	}
-	if status != 0 {
-		return exitError(status)
+	for _, s := range o.Shares {
+		if err := os.MkdirAll(s.HostDir, 0o755); err != nil {
+			return nil, fmt.Errorf("--share: %w", err)
+		}
 	}
-	return nil
+	return disks, nil
 }
 
 // prepareImage returns the image as the guest names it, and whether the
@@ -224,9 +219,9 @@ func prepareImage(ctx context.Context, o runargs.Options, tmp string) (string, b
 func probeAccel(ctx context.Context, bin, kernel string) (accel, why string) {
 	dir, err := os.UserCacheDir()
 	if err != nil {
-		return qemu.ProbeKVM(ctx, bin, kernel, "/dev/kvm", qemu.ProbeTimeout)
+		return qemu.ProbeKVM(ctx, bin, kernel, qemu.KVMDevice, qemu.ProbeTimeout)
 	}
-	return qemu.CachedProbeKVM(ctx, filepath.Join(dir, "b2c", "kvm-probe"), bin, kernel)
+	return qemu.CachedProbeKVM(ctx, filepath.Join(dir, "b2c", "kvm-probe"), bin, kernel, qemu.KVMDevice)
 }
 
 // skipsTLSVerify tells whether podman's flags turn TLS verification off.

@@ -2,10 +2,15 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/b2c-dev/b2c/cmd/b2c/guestconsole"
 )
 
 // fakeQEMU stands for qemu-system-x86_64 on PATH: it prints a console as
@@ -92,6 +97,121 @@ func TestRunVM(t *testing.T) {
 			}
 			qemuArgs, _ := os.ReadFile(filepath.Join(dir, "args"))
 			check("qemu arguments", string(qemuArgs), tt.qemu, true)
+		})
+	}
+}
+
+// A console as the agent writes it, with the container's output ("hi",
+// "bye") between the container_run markers.
+var guestLines = []string{
+	"[    0.000000] Linux version 6.12",
+	"hello before the run",
+	"\x1b[0Ksection_start:1:container_run\r\x1b[0K[   4.10]: Running x",
+	"hi\r",
+	"[    4.500000] a kernel line",
+	"[   4.60]: an agent line",
+	"bye",
+	"\x1b[0Ksection_end:1:container_run\r\x1b[0K",
+	"after the run",
+	"[   5.20]: ERROR: boom",
+	"[   5.40]: Execution is over, pipeline status: 3",
+}
+
+func TestConsoleFilter(t *testing.T) {
+	var many []string
+	for i := range tailLines + 5 {
+		many = append(many, fmt.Sprintf("[    %d.000000] kernel", i))
+	}
+	for _, tt := range []struct {
+		name           string
+		verbose        bool
+		lines          []string
+		stdout, stderr string
+		tail           []string
+		status         int
+		ended          bool
+	}{
+		{name: "container output and errors", lines: guestLines,
+			stdout: "hi\nbye\n", stderr: "[   5.20]: ERROR: boom\n", status: 3, ended: true},
+		{name: "verbose shows every line on stdout", verbose: true, lines: guestLines,
+			stdout: "[    0.000000] Linux version 6.12\nhello before the run\n[   4.10]: Running x\nhi\n" +
+				"[    4.500000] a kernel line\n[   4.60]: an agent line\nbye\n\nafter the run\n" +
+				"[   5.20]: ERROR: boom\n[   5.40]: Execution is over, pipeline status: 3\n",
+			status: 3, ended: true},
+		{name: "no end of run", lines: guestLines[:5], stdout: "hi\n",
+			tail: []string{"[    0.000000] Linux version 6.12", "hello before the run", "[   4.10]: Running x", "hi", "[    4.500000] a kernel line"}},
+		{name: "the tail is the last lines", lines: many, tail: many[5:]},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var log, stdout, stderr bytes.Buffer
+			f := consoleFilter{verbose: tt.verbose, log: &log, stdout: &stdout, stderr: &stderr}
+			var ends int
+			for _, l := range tt.lines {
+				if f.line(l) == guestconsole.End {
+					ends++
+				}
+			}
+			if got, want := log.String(), strings.Join(tt.lines, "\n")+"\n"; got != want {
+				t.Errorf("log = %q, want %q", got, want)
+			}
+			if got := stdout.String(); got != tt.stdout {
+				t.Errorf("stdout = %q, want %q", got, tt.stdout)
+			}
+			if got := stderr.String(); got != tt.stderr {
+				t.Errorf("stderr = %q, want %q", got, tt.stderr)
+			}
+			if tt.tail != nil && strings.Join(f.tail, "\n") != strings.Join(tt.tail, "\n") {
+				t.Errorf("tail = %q, want %q", f.tail, tt.tail)
+			}
+			if status, ended := f.rd.Status(); status != tt.status || ended != tt.ended || ends != btoi(tt.ended) {
+				t.Errorf("Status() = %d, %v after %d end lines; want %d, %v", status, ended, ends, tt.status, tt.ended)
+			}
+		})
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func TestRunEndExit(t *testing.T) {
+	const noStatus = " without a pipeline status (see above; -v shows the whole console)\n"
+	tail := []string{"[    5.000000] Kernel panic - not syncing: fake", "[    5.100000] end Kernel panic"}
+	for _, tt := range []struct {
+		name   string
+		end    runEnd
+		code   int
+		stderr string
+	}{
+		{"success", runEnd{status: 0, ended: true}, 0, ""},
+		{"the container's code", runEnd{status: 7, ended: true}, 7, ""},
+		{"timeout", runEnd{status: 124, ended: true}, 124, ""},
+		{"podman could not run it", runEnd{status: 125, ended: true}, 125, ""},
+		{"the container's own 255", runEnd{status: 255, ended: true, tail: tail}, 255, ""},
+		{"Ctrl-C", runEnd{cause: errSignal{syscall.SIGINT}, err: errors.New("qemu stopped")}, 130,
+			"b2c: run: stopped by interrupt: the VM is stopped\n"},
+		{"a signal after the end of the run", runEnd{cause: errSignal{syscall.SIGTERM}, status: 0, ended: true}, 143,
+			"b2c: run: stopped by terminated: the VM is stopped\n"},
+		{"the VM ended without a status", runEnd{tail: tail, qemuErr: "qemu: warning: x\n"}, exitNoStatus,
+			"b2c: run: the console's last lines:\n  " + tail[0] + "\n  " + tail[1] + "\n" +
+				"b2c: run: QEMU said:\nqemu: warning: x\n" +
+				"b2c: run: the VM ended" + noStatus},
+		{"QEMU failed, nothing on its stderr", runEnd{err: errors.New("qemu: exit status 1"), tail: tail[:1]}, exitNoStatus,
+			"b2c: run: the console's last lines:\n  " + tail[0] + "\n" +
+				"b2c: run: qemu: exit status 1" + noStatus},
+		{"verbose: the console is shown already", runEnd{err: errors.New("qemu: exit status 1"), verbose: true, tail: tail, qemuErr: "x\n"}, exitNoStatus,
+			"b2c: run: qemu: exit status 1" + noStatus},
+		{"the watchdog", runEnd{cause: errors.New("the VM did not end"), err: errors.New("qemu stopped: the VM did not end"), verbose: true}, exitNoStatus,
+			"b2c: run: qemu stopped: the VM did not end" + noStatus},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stderr := tt.end.exit()
+			if code != tt.code || stderr != tt.stderr {
+				t.Errorf("exit() = %d, %q; want %d, %q", code, stderr, tt.code, tt.stderr)
+			}
 		})
 	}
 }

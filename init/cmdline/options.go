@@ -143,27 +143,6 @@ func lookup(name string) (option, bool) {
 	return option{}, false
 }
 
-// Names returns the canonical names of every known option.
-func Names() []string {
-	var n []string
-	for _, o := range options {
-		n = append(n, o.name)
-	}
-	return n
-}
-
-func container(dst func(*Config) *[]Container) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		ct, err := ParseContainer(v)
-		if err != nil {
-			return err
-		}
-		p := dst(c)
-		*p = append(*p, ct)
-		return nil
-	}
-}
-
 // ParseContainer splits a container option's value into words.
 func ParseContainer(v string) (Container, error) {
 	if strings.Count(v, "'")%2 != 0 {
@@ -176,6 +155,7 @@ func ParseContainer(v string) (Container, error) {
 	return Container{Value: v, Args: args}, nil
 }
 
+// appendTo sets a repeatable option: each occurrence adds one entry.
 func appendTo[T any](parse func(string) (T, error), dst func(*Config) *[]T) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		x, err := parse(v)
@@ -251,11 +231,11 @@ func parseProxy(v string) (Proxy, error) {
 
 var options = []option{
 	{name: "b2c.run", aliases: []string{"b2c.container"}, accepts: "[podman create flags] [docker://]IMAGE [CMD [ARG...]]",
-		set: container(func(c *Config) *[]Container { return &c.Run })},
+		set: appendTo(ParseContainer, func(c *Config) *[]Container { return &c.Run })},
 	{name: "b2c.run_post", aliases: []string{"b2c.post_container"}, accepts: "[podman create flags] [docker://]IMAGE [CMD [ARG...]]",
-		set: container(func(c *Config) *[]Container { return &c.RunPost })},
+		set: appendTo(ParseContainer, func(c *Config) *[]Container { return &c.RunPost })},
 	{name: "b2c.run_service", aliases: []string{"b2c.service"}, accepts: "[podman create flags] [docker://]IMAGE [CMD [ARG...]]",
-		set: container(func(c *Config) *[]Container { return &c.RunService })},
+		set: appendTo(ParseContainer, func(c *Config) *[]Container { return &c.RunService })},
 	{name: "b2c.pipefail", flag: true, accepts: "no value",
 		set: func(c *Config, _ string) error { c.Pipefail = true; return nil }},
 	{name: "b2c.poweroff_delay", accepts: "a whole number of seconds",

@@ -4,29 +4,20 @@
 package filesystems
 
 import (
-	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
 
 	"github.com/b2c-dev/b2c/init/cmdline"
+	"github.com/b2c-dev/b2c/init/mounts"
 )
 
 // Dir is where the file system NAME is mounted: Dir/NAME.
 const Dir = "/mnt"
 
-// Mount is one mount(2) call.
-type Mount struct {
-	Source, Target, Type, Data string
-}
-
-func (m Mount) String() string {
-	s := fmt.Sprintf("mount -t %s %s %s", m.Type, m.Source, m.Target)
-	if m.Data != "" {
-		s += " -o " + m.Data
-	}
-	return s
-}
+// Mount is one mount(2) call, written as the agent's other mounts are.
+// Plan sets no Flags and no mount is Optional: each is asked for by name.
+type Mount = mounts.Mount
 
 // Path returns where the file system name is mounted, under root.
 func Path(root, name string) string { return filepath.Join(root, Dir, name) }

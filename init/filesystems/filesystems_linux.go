@@ -26,7 +26,7 @@ func Apply(ctx context.Context, mounts []Mount) error {
 		if err := os.MkdirAll(m.Target, 0o755); err != nil {
 			return fmt.Errorf("%v: %w", m, err)
 		}
-		if err := unix.Mount(m.Source, m.Target, m.Type, 0, m.Data); err != nil {
+		if err := unix.Mount(m.Source, m.Target, m.Type, m.Flags, m.Data); err != nil {
 			return fmt.Errorf("%v: %w", m, err)
 		}
 	}

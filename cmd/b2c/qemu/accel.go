@@ -27,13 +27,16 @@ const (
 	// initramfs panics within a second under KVM; TCG speed or a hang
 	// means KVM is not worth using.
 	ProbeTimeout = 10 * time.Second
+
+	// KVMDevice is the device ProbeKVM opens before it boots.
+	KVMDevice = "/dev/kvm"
 )
 
 // ProbeKVM tells which accelerator to use, and why, by booting kernel
 // under KVM without an initramfs: it must print the kernel banner and end
 // (panic=-1, -no-reboot) within timeout. /dev/kvm may exist and still
 // fail (nested virtualization that rejects MSRs, a hung vCPU), so only a
-// real boot tells. dev is the KVM device, /dev/kvm outside tests.
+// real boot tells. dev is the KVM device, KVMDevice outside tests.
 func ProbeKVM(ctx context.Context, qemu, kernel, dev string, timeout time.Duration) (accel, why string) {
 	f, err := os.OpenFile(dev, os.O_RDWR, 0)
 	if err != nil {
@@ -74,11 +77,12 @@ func lastLine(s string) string {
 
 // CachedProbeKVM is ProbeKVM with its answer kept in file for as long as
 // the host stays up and qemu and kernel do not change: a probe boot that
-// hangs costs ProbeTimeout, which every `b2c run` would pay again.
-func CachedProbeKVM(ctx context.Context, file, qemu, kernel string) (accel, why string) {
+// hangs costs ProbeTimeout, which every `b2c run` would pay again. dev is
+// as for ProbeKVM.
+func CachedProbeKVM(ctx context.Context, file, qemu, kernel, dev string) (accel, why string) {
 	key, err := probeKey(qemu, kernel)
 	if err != nil {
-		return ProbeKVM(ctx, qemu, kernel, "/dev/kvm", ProbeTimeout)
+		return ProbeKVM(ctx, qemu, kernel, dev, ProbeTimeout)
 	}
 	if b, err := os.ReadFile(file); err == nil {
 		if k, rest, ok := strings.Cut(string(b), "\n"); ok && k == key {
@@ -87,7 +91,7 @@ func CachedProbeKVM(ctx context.Context, file, qemu, kernel string) (accel, why 
 			}
 		}
 	}
-	accel, why = ProbeKVM(ctx, qemu, kernel, "/dev/kvm", ProbeTimeout)
+	accel, why = ProbeKVM(ctx, qemu, kernel, dev, ProbeTimeout)
 	if ctx.Err() == nil {
 		// Best effort: without the file, the next run probes again.
 		_ = os.MkdirAll(filepath.Dir(file), 0o755)
