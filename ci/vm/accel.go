@@ -23,7 +23,7 @@ var probe accelProbe
 // get returns the accelerator to use and why, probing on the first call.
 func (p *accelProbe) get(bin, kernel string) (accel, why string) {
 	p.once.Do(func() {
-		p.accel, p.why = qemu.ProbeKVM(context.Background(), bin, kernel, "/dev/kvm", qemu.ProbeTimeout)
+		p.accel, p.why = qemu.ProbeKVM(context.Background(), bin, kernel, qemu.KVMDevice, qemu.ProbeTimeout)
 	})
 	return p.accel, p.why
 }
