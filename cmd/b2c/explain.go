@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/b2c-dev/b2c/init/cmdline"
-	"github.com/b2c-dev/b2c/init/podman"
+	"github.com/b2c-dev/b2c/init/podmanargs"
 )
 
 // explain prints the plan the agent will follow for a command line.
@@ -56,7 +56,7 @@ func explain(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	show := func(kind string, list []cmdline.Container) {
 		for i, ct := range list {
-			final, err := podman.FinalArgs(ct.Args)
+			final, err := podmanargs.FinalArgs(ct.Args)
 			if err != nil {
 				fmt.Fprintf(stdout, "%s %d: invalid: %v\n", kind, i+1, err)
 				continue

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/b2c-dev/b2c/init/cmdline"
-	"github.com/b2c-dev/b2c/init/podman"
+	"github.com/b2c-dev/b2c/init/podmanargs"
 )
 
 // DefaultCacheSize is the size of a --cache disk made without :SIZE. The
@@ -137,11 +137,11 @@ func Parse(args []string) (Options, error) {
 		return o, UsageError{errors.New("no image")}
 	}
 	// podman's parser also checks the flags' values, as the agent will.
-	if _, err := podman.Parse(rest); err != nil {
+	if _, err := podmanargs.Parse(rest); err != nil {
 		return o, UsageError{fmt.Errorf("%w (b2c run's own flags come before podman's: b2c run -h)", err)}
 	}
 	var err error
-	if o.Podman, o.Image, o.Command, err = podman.Split(rest); err != nil {
+	if o.Podman, o.Image, o.Command, err = podmanargs.Split(rest); err != nil {
 		return o, UsageError{err}
 	}
 	return o, nil

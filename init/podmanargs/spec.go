@@ -1,10 +1,9 @@
-// Package podman runs b2c's containers through podman's REST API: it starts
-// `podman system service`, turns each container's `podman create`-style
-// arguments into a spec with podman's own flag definitions and spec code,
-// and pulls, creates, attaches to and waits for containers with
-// pkg/bindings. The podman binary in the image is built from the same
-// module version, so client and service always match.
-package podman
+// Package podmanargs parses a container's `podman create` arguments (a
+// b2c.run value) with podman's own flag definitions and spec code: it cuts
+// them into flags, image and command, shows the defaults b2c adds, and
+// turns them into the spec the engine (package podman) creates. It talks to
+// no service, so the host CLI checks the values exactly as the agent will.
+package podmanargs
 
 import (
 	"errors"
