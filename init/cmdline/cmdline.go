@@ -5,6 +5,7 @@
 package cmdline
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -141,6 +142,14 @@ func (r *Result) add(text string) {
 			if opt.secret {
 				// Its errors never quote key values either.
 				tok, quoted = name+"=*****", "(hidden: it holds keys)"
+			}
+			var unknown unknownParams
+			if errors.As(err, &unknown) {
+				for _, k := range unknown {
+					r.Diagnostics = append(r.Diagnostics, Diagnostic{Token: tok, Option: opt.name,
+						Message: fmt.Sprintf("the parameter %s is unknown, ignored", k)})
+				}
+				continue
 			}
 			r.Diagnostics = append(r.Diagnostics, Diagnostic{Token: tok, Option: opt.name, Error: true,
 				Message: fmt.Sprintf("invalid value %s for %s: %v; accepted: %s", quoted, opt.name, err, opt.accepts)})

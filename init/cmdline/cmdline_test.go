@@ -1,6 +1,7 @@
 package cmdline
 
 import (
+	"encoding/base64"
 	"reflect"
 	"strings"
 	"testing"
@@ -98,6 +99,62 @@ func TestParseOptions(t *testing.T) {
 	}
 }
 
+// TestOriginalForms: what the original boot2container accepted keeps
+// working. An unknown sub-parameter of b2c.iface, b2c.volume or
+// b2c.filesystem is one warning naming it, and the rest of the option
+// applies; the original's spellings mean what they meant.
+func TestOriginalForms(t *testing.T) {
+	const key = "0123456789abcdef0123456789abcdef" // 32 bytes
+	for _, tt := range []struct {
+		in       string
+		warnings []string // the unknown parameters, in order
+		check    func(Config) bool
+	}{
+		{`b2c.iface=eth0,auto`, nil,
+			func(c Config) bool { return len(c.Ifaces) == 1 && c.Ifaces[0].DHCP }},
+		{`b2c.iface=eth0,dhcp,mtu=9000`, []string{"mtu"},
+			func(c Config) bool { return len(c.Ifaces) == 1 && c.Ifaces[0].DHCP }},
+		{`b2c.iface=eth0,address=10.0.0.2/24,color=red,gateway=10.0.0.1`, []string{"color"},
+			func(c Config) bool {
+				return len(c.Ifaces) == 1 && c.Ifaces[0].Address.String() == "10.0.0.2/24" && c.Ifaces[0].Gateway.String() == "10.0.0.1"
+			}},
+		{`b2c.filesystem=x,type=ext4,src=/dev/vdb,color=red`, []string{"color"},
+			func(c Config) bool { return len(c.Filesystems) == 1 && c.Filesystems[0].Src == "/dev/vdb" }},
+		{`b2c.volume=job,frob,mirror=lab/b,pull_on=pipeline_start,zap=1`, []string{"frob", "zap"},
+			func(c Config) bool {
+				return len(c.Volumes) == 1 && c.Volumes[0].PullFrom == "lab/b" && len(c.Volumes[0].PullOn) == 1
+			}},
+		{`b2c.volume=job,mirror=lab/b,encrypt_key=lab/b=` + key, nil,
+			func(c Config) bool { return len(c.Volumes) == 1 && c.Volumes[0].EncryptKey == key }},
+		{`b2c.volume=job,mirror=lab/b/p,encrypt_key=lab/b/p=` + base64.StdEncoding.EncodeToString([]byte(key)), nil,
+			func(c Config) bool {
+				return len(c.Volumes) == 1 && c.Volumes[0].EncryptKey == base64.StdEncoding.EncodeToString([]byte(key))
+			}},
+		{`b2c.volume=job,encrypt_key=` + key, nil,
+			func(c Config) bool { return len(c.Volumes) == 1 && c.Volumes[0].EncryptKey == key }},
+	} {
+		r := Parse(tt.in)
+		var got []string
+		for _, d := range r.Diagnostics {
+			if d.Error {
+				t.Errorf("Parse(%q): error %v, want warnings only", tt.in, d)
+				continue
+			}
+			got = append(got, d.Message)
+		}
+		var want []string
+		for _, w := range tt.warnings {
+			want = append(want, "the parameter "+w+" is unknown, ignored")
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Parse(%q) warnings = %q, want %q", tt.in, got, want)
+		}
+		if !tt.check(r.Config) {
+			t.Errorf("Parse(%q) = %+v, check failed", tt.in, r.Config)
+		}
+	}
+}
+
 func TestParseInvalid(t *testing.T) {
 	for _, tt := range []struct {
 		in, option string
@@ -121,7 +178,6 @@ func TestParseInvalid(t *testing.T) {
 		{`b2c.swap=lots`, "b2c.swap"},
 		{`b2c.swap=1G,swappiness=300`, "b2c.swap"},
 		{`b2c.filesystem=x,type=ext4`, "b2c.filesystem"},
-		{`b2c.filesystem=x,type=ext4,src=/dev/vdb,color=red`, "b2c.filesystem"},
 		{`b2c.storage=stores=a`, "b2c.storage"},
 		{`b2c.nbd=/dev/sda,host=h,port=1`, "b2c.nbd"},
 		{`b2c.nbd=/dev/nbd0,host=h,port=99999`, "b2c.nbd"},
@@ -136,7 +192,8 @@ func TestParseInvalid(t *testing.T) {
 		{`b2c.volume=job,pull_on=changes`, "b2c.volume"},
 		{`b2c.volume=job,remove=yes`, "b2c.volume"},
 		{`b2c.volume=job,exclude=`, "b2c.volume"},
-		{`b2c.volume=job,frob`, "b2c.volume"},
+		{`b2c.volume=job,encrypt_key=lab/b=short`, "b2c.volume"},
+		{`b2c.volume=job,encrypt_key=nobucket=0123456789abcdef0123456789abcdef`, "b2c.volume"},
 		{`b2c.iface=eth0,address=10.0.0.1`, "b2c.iface"},
 		{`b2c.iface=eth0,route=10.0.0.0/8`, "b2c.iface"},
 		{`b2c.iface=eth0,gateway=x`, "b2c.iface"},

@@ -159,12 +159,12 @@ func ParseContainer(v string) (Container, error) {
 func appendTo[T any](parse func(string) (T, error), dst func(*Config) *[]T) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		x, err := parse(v)
-		if err != nil {
+		if err != nil && !errors.As(err, new(unknownParams)) {
 			return err
 		}
 		p := dst(c)
 		*p = append(*p, x)
-		return nil
+		return err
 	}
 }
 

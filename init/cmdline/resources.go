@@ -116,11 +116,9 @@ func parseFilesystem(v string) (Filesystem, error) {
 	if !nameRE.MatchString(fs.Name) {
 		return fs, fmt.Errorf("name %q is not letters, digits, _ . -", fs.Name)
 	}
+	var unknown unknownParams
 	for _, p := range parts[1:] {
-		k, val, err := keyValue(p)
-		if err != nil {
-			return fs, err
-		}
+		k, val, _ := strings.Cut(p, "=")
 		switch k {
 		case "type":
 			fs.Type = val
@@ -129,13 +127,31 @@ func parseFilesystem(v string) (Filesystem, error) {
 		case "opts":
 			fs.Opts = strings.Split(val, "|")
 		default:
-			return fs, fmt.Errorf("unknown key %q", k)
+			unknown = append(unknown, k)
 		}
 	}
 	if fs.Type == "" || fs.Src == "" {
 		return fs, errors.New("type= and src= are required")
 	}
-	return fs, nil
+	return fs, unknown.err()
+}
+
+// unknownParams are the sub-parameters of an option that b2c does not
+// know. As an error of a parse function it means: the value applies
+// without them, each is a warning (the original said "B2C_WARNING: The
+// parameter X is unknown" and went on).
+type unknownParams []string
+
+func (u unknownParams) Error() string {
+	return fmt.Sprintf("unknown parameters %s", strings.Join(u, ", "))
+}
+
+// err is nil without unknown parameters, so that callers test err != nil.
+func (u unknownParams) err() error {
+	if len(u) == 0 {
+		return nil
+	}
+	return u
 }
 
 func parseStorage(v string) ([]string, error) {
@@ -227,7 +243,10 @@ func parseVolume(v string) (Volume, error) {
 	if !nameRE.MatchString(vol.Name) {
 		return vol, fmt.Errorf("name %q is not letters, digits, _ . -", vol.Name)
 	}
-	var err error
+	var (
+		err     error
+		unknown unknownParams
+	)
 	for _, p := range parts[1:] {
 		k, val, hasVal := strings.Cut(p, "=")
 		flag := func(dst *bool) error {
@@ -275,23 +294,39 @@ func parseVolume(v string) (Volume, error) {
 			err = need()
 			vol.Exclude = append(vol.Exclude, val)
 		case "encrypt_key":
-			// SSE-C takes a 256-bit key: 32 bytes as they are, or
-			// in base64.
-			vol.EncryptKey = val
-			if b, e := DecodeKey(val); len(val) != 32 && (e != nil || len(b) != 32) {
-				err = errors.New("encrypt_key is not 32 bytes, as they are or in base64")
-			}
+			vol.EncryptKey, err = parseEncryptKey(val)
 		case "fscrypt_key":
 			vol.FscryptKey = val
 			_, err = FscryptKey(val)
 		default:
-			err = fmt.Errorf("unknown option %q", k)
+			unknown = append(unknown, k)
 		}
 		if err != nil {
 			return vol, err
 		}
 	}
-	return vol, nil
+	return vol, unknown.err()
+}
+
+// parseEncryptKey returns the SSE-C key of encrypt_key: a 256-bit key, 32
+// bytes as they are or in base64, alone or in the form the original
+// handed to MinIO's client, ALIAS/BUCKET[/PREFIX]=KEY. The key applies to
+// the volume's own transfers, whatever place that form names.
+func parseEncryptKey(v string) (string, error) {
+	if isSSECKey(v) {
+		return v, nil
+	}
+	if place, key, ok := strings.Cut(v, "="); ok && isSSECKey(key) {
+		if _, err := parseMirrorPlace(place); err == nil {
+			return key, nil
+		}
+	}
+	return "", errors.New("encrypt_key is not 32 bytes (as they are or in base64), alone or as ALIAS/BUCKET[/PREFIX]=KEY")
+}
+
+func isSSECKey(v string) bool {
+	b, err := DecodeKey(v)
+	return len(v) == 32 || err == nil && len(b) == 32
 }
 
 // fscryptKeySize is the size of an fscrypt master key: fscrypt's
@@ -339,6 +374,7 @@ func parseIface(v string) (Iface, error) {
 	if !nameRE.MatchString(f.Name) || len(f.Name) > 15 {
 		return f, fmt.Errorf("interface name %q is invalid", f.Name)
 	}
+	var unknown unknownParams
 	for _, p := range parts[1:] {
 		k, val, _ := strings.Cut(p, "=")
 		var err error
@@ -367,16 +403,16 @@ func parseIface(v string) (Iface, error) {
 			}
 		case "forward":
 			f.Forward = true
-		case "dhcp":
+		case "dhcp", "auto": // auto: the original's name for it
 			f.DHCP = true
 		default:
-			err = fmt.Errorf("unknown key %q", k)
+			unknown = append(unknown, k)
 		}
 		if err != nil {
 			return f, err
 		}
 	}
-	return f, nil
+	return f, unknown.err()
 }
 
 // KernelIP is ip= in the kernel's syntax:
