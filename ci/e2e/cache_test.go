@@ -167,6 +167,32 @@ func TestCacheAuto(t *testing.T) {
 	}
 }
 
+// TestCacheAutoKeepsData: a disk that holds an unlabelled ext4 with a
+// file is not a blank disk: auto leaves it alone with a WARNING that says
+// what it holds and how to claim it, the run goes on in RAM, and the file
+// is still there afterwards.
+func TestCacheAutoKeepsData(t *testing.T) {
+	img := sparseDisk(t, 256<<20)
+	data := t.TempDir()
+	if err := os.WriteFile(filepath.Join(data, "keep.txt"), []byte("lab data\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mke2fs", "-q", "-F", "-t", "ext4", "-d", data, img).CombinedOutput(); err != nil {
+		t.Fatalf("mke2fs: %v: %s", err, out)
+	}
+	v := boot(t, vm.Disk(img), "b2c.cache_device=auto", run(`echo ran-in-ram`))
+	expect(t, v, `WARNING: not using /dev/vda for the cache: it holds ext4 on /dev/vda; b2c.cache_device=/dev/vda claims it`)
+	expect(t, v, `No cache partition: images and volumes live in RAM`)
+	expect(t, v, `^ran-in-ram$`)
+	if got := status(t, v); got != 0 {
+		t.Errorf("pipeline status = %d, want 0", got)
+	}
+	out, err := exec.Command("debugfs", "-R", "cat /keep.txt", img).Output()
+	if err != nil || string(out) != "lab data\n" {
+		t.Errorf("keep.txt after the boot: %q, %v; want \"lab data\"", out, err)
+	}
+}
+
 // TestCacheNamedPartition: an unlabelled partition is formatted; one with
 // another label is used as it is.
 func TestCacheNamedPartition(t *testing.T) {

@@ -88,8 +88,15 @@ func Choose(mode string, devs []disks.Device) Plan {
 	case dev.ProbeErr != nil:
 		return Plan{Action: InRAM, Warnings: []string{fmt.Sprintf("cache device %s: cannot tell what it holds (%v): not formatting it", mode, dev.ProbeErr)}}
 	case dev.IsDisk():
-		if p, ok := existing(partitionsOf(devs, dev.Name), false); ok {
+		parts := partitionsOf(devs, dev.Name)
+		if p, ok := existing(parts, false); ok {
 			return p
+		}
+		// The lab named the disk: consent to repartition it, but not
+		// blind. A partition whose probe failed may hold b2c's own
+		// cache, or anything.
+		if u := unknown(parts); u != nil {
+			return Plan{Action: InRAM, Warnings: []string{fmt.Sprintf("cache device %s: cannot tell what %s holds (%v): not repartitioning it", mode, u.Path, u.ProbeErr)}}
 		}
 		return Plan{Action: Repartition, Device: dev.Path, Ours: true}
 	case dev.Label == "":
@@ -124,20 +131,24 @@ func existing(devs []disks.Device, reset bool) (Plan, bool) {
 	return Plan{}, false
 }
 
-// firstDisk takes the first writable disk that is not a CD-ROM and carries
-// no labelled file system: another system's data is never overwritten.
+// firstDisk takes the first blank disk: writable, not a CD-ROM, and
+// holding nothing a probe can see (no partition table, file system, LVM,
+// LUKS or RAID signature). A disk that holds anything may be a lab's
+// data: auto never claims it (the original took the first disk whatever
+// it held; b2c differs on purpose), and the warning says how to.
 func firstDisk(devs []disks.Device) Plan {
 	var warnings []string
 	for _, d := range devs {
 		if !d.IsDisk() || d.CDROM || d.ReadOnly {
 			continue
 		}
-		if l := foreignLabel(append(partitionsOf(devs, d.Name), d)); l != "" {
-			warnings = append(warnings, fmt.Sprintf("not using %s for the cache: it holds %s", d.Path, l))
+		parts := partitionsOf(devs, d.Name)
+		if u := unknown(append(parts, d)); u != nil {
+			warnings = append(warnings, fmt.Sprintf("not using %s for the cache: cannot tell what %s holds (%v)", d.Path, u.Path, u.ProbeErr))
 			continue
 		}
-		if u := unknown(append(partitionsOf(devs, d.Name), d)); u != nil {
-			warnings = append(warnings, fmt.Sprintf("not using %s for the cache: cannot tell what %s holds (%v)", d.Path, u.Path, u.ProbeErr))
+		if what := holds(d, parts); what != "" {
+			warnings = append(warnings, fmt.Sprintf("not using %s for the cache: it holds %s; b2c.cache_device=%s claims it (and loses what it holds)", d.Path, what, d.Path))
 			continue
 		}
 		return Plan{Action: Repartition, Device: d.Path, Ours: true, Warnings: warnings}
@@ -145,13 +156,30 @@ func firstDisk(devs []disks.Device) Plan {
 	return Plan{Action: InRAM, Warnings: append(warnings, "no disk for the cache partition: images and volumes live in RAM")}
 }
 
-func foreignLabel(devs []disks.Device) string {
-	for _, d := range devs {
-		if d.Label != "" && d.Label != Label {
-			return fmt.Sprintf("a file system labelled %s on %s", d.Label, d.Path)
+// holds says what a disk holds, "" when it is blank.
+func holds(disk disks.Device, parts []disks.Device) string {
+	for _, d := range append([]disks.Device{disk}, parts...) {
+		switch {
+		case d.Label != "":
+			return fmt.Sprintf("%s labelled %s on %s", orUnknown(d.FSType), d.Label, d.Path)
+		case d.FSType != "":
+			return fmt.Sprintf("%s on %s", d.FSType, d.Path)
 		}
 	}
+	switch {
+	case disk.PTType != "":
+		return fmt.Sprintf("a %s partition table", disk.PTType)
+	case len(parts) > 0:
+		return fmt.Sprintf("partitions (%s)", parts[0].Path)
+	}
 	return ""
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "a file system"
+	}
+	return s
 }
 
 // unknown returns the first device that could not be probed: it may hold

@@ -24,6 +24,12 @@ func disk(name string, parts ...disks.Device) []disks.Device {
 	return out
 }
 
+// withDisk sets what the whole disk holds (its first entry).
+func withDisk(devs []disks.Device, what disks.Device) []disks.Device {
+	devs[0].FSType, devs[0].Label, devs[0].PTType = what.FSType, what.Label, what.PTType
+	return devs
+}
+
 func cat(ls ...[]disks.Device) []disks.Device {
 	var out []disks.Device
 	for _, l := range ls {
@@ -39,6 +45,11 @@ func TestChoose(t *testing.T) {
 	keep := disks.Device{FSType: "ext4", Label: "KEEPME"}
 	blank := disks.Device{}
 	unreadable := disks.Device{ProbeErr: errors.New("blkid /dev/vda1: exit status 4")}
+	plain := disks.Device{FSType: "ext4"}
+	lvm := disks.Device{FSType: "LVM2_member"}
+	luks := disks.Device{FSType: "crypto_LUKS"}
+	raid := disks.Device{FSType: "linux_raid_member"}
+	gpt := disks.Device{PTType: "gpt"}
 	cdrom := []disks.Device{{Name: "sr0", Path: "/dev/sr0", Disk: "sr0", Size: 1 << 20, CDROM: true}}
 	for _, tt := range []struct {
 		name, mode string
@@ -58,6 +69,14 @@ func TestChoose(t *testing.T) {
 		{"auto corrupt", "auto", disk("vda", corrupt), Format, "/dev/vda1", true, "reformatting", ""},
 		{"auto new partition", "auto", disk("vda", fresh), Format, "/dev/vda1", true, "", "formatting new cache partition /dev/vda1"},
 		{"auto skips labelled disk", "auto", cat(disk("vda", keep), disk("vdb")), Repartition, "/dev/vdb", true, "KEEPME", ""},
+		{"auto keeps unlabelled ext4", "auto", disk("vda", plain), InRAM, "", false, "it holds ext4 on /dev/vda1; b2c.cache_device=/dev/vda claims it", ""},
+		{"auto keeps whole-disk ext4", "auto", cat(withDisk(disk("vda"), plain), disk("vdb")), Repartition, "/dev/vdb", true, "ext4 on /dev/vda;", ""},
+		{"auto keeps LVM", "auto", withDisk(disk("vda"), lvm), InRAM, "", false, "LVM2_member", ""},
+		{"auto keeps LUKS", "auto", disk("vda", luks), InRAM, "", false, "crypto_LUKS on /dev/vda1", ""},
+		{"auto keeps RAID", "auto", disk("vda", raid), InRAM, "", false, "linux_raid_member", ""},
+		{"auto keeps partition table", "auto", withDisk(disk("vda"), gpt), InRAM, "", false, "a gpt partition table", ""},
+		{"auto keeps empty partitions", "auto", disk("vda", blank), InRAM, "", false, "partitions (/dev/vda1)", ""},
+		{"disk with unreadable partition", "/dev/vda", disk("vda", unreadable), InRAM, "", false, "not repartitioning it", ""},
 		{"auto all labelled", "auto", disk("vda", keep), InRAM, "", false, "KEEPME", ""},
 		{"auto unreadable partition", "auto", cat(disk("vda", unreadable), disk("vdb")), Repartition, "/dev/vdb", true, "cannot tell what /dev/vda1 holds (blkid /dev/vda1: exit status 4)", ""},
 		{"auto only unreadable", "auto", disk("vda", unreadable), InRAM, "", false, "cannot tell", ""},

@@ -34,6 +34,7 @@ type Device struct {
 	FSType   string // ext4, vfat, swap, crypto_LUKS, ...
 	Label    string // the file system's label
 	PartName string // the GPT partition's name
+	PTType   string // a whole disk's partition table (gpt, dos)
 	// Blank tells a partition where the probe found nothing and whose
 	// first blankBytes are zeros: never written, as a partitioning tool
 	// leaves it, rather than a file system gone corrupt.
@@ -112,7 +113,7 @@ func List(ctx context.Context, sysRoot, devRoot string, probe Probe) ([]Device, 
 				// unreadable.
 				kv, err = probe(ctx, d.Path)
 			}
-			d.FSType, d.Label, d.PartName, d.ProbeErr = kv["TYPE"], kv["LABEL"], kv["PART_ENTRY_NAME"], err
+			d.FSType, d.Label, d.PartName, d.PTType, d.ProbeErr = kv["TYPE"], kv["LABEL"], kv["PART_ENTRY_NAME"], kv["PTTYPE"], err
 			if err == nil && !d.IsDisk() && d.FSType == "" {
 				d.Blank = zeroed(d.Path, blankBytes)
 			}
