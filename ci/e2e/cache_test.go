@@ -19,7 +19,7 @@ import (
 )
 
 // The scenarios of the cache partition, swap, file systems and local
-// volumes (shared/spec/cmdline.md §6, §7 without S3).
+// volumes (docs/cmdline.md, "Storage", and "Volumes" without S3).
 
 // sparseDisk makes an empty raw disk image of size bytes.
 func sparseDisk(t *testing.T, size int64) string {

@@ -15,7 +15,7 @@ func TestSuccess(t *testing.T) {
 	if got := status(t, v); got != 0 {
 		t.Errorf("pipeline status = %d, want 0", got)
 	}
-	// The lines lab software parses, byte for byte (shared/spec/cmdline.md §8).
+	// The lines lab software parses, byte for byte (docs/cmdline.md, "Console output").
 	for _, re := range []string{
 		`(?m)^\x1b\[0Ksection_start:\d+:b2c_setup\[collapsed=true\]\r\x1b\[0K`,
 		`(?m)^\x1b\[0Ksection_end:\d+:b2c_setup\r\x1b\[0K$`,

@@ -7,7 +7,8 @@ import (
 	"testing"
 )
 
-// The scenarios of the pipeline's semantics (shared/spec/cmdline.md §2–3).
+// The scenarios of the pipeline's semantics (docs/cmdline.md, "Containers"
+// and "End of the run").
 
 func TestTTY(t *testing.T) {
 	v := boot(t, run("-ti", `sh -c 'test -t 0 && test -t 1 && echo tty=yes || echo tty=no'`))

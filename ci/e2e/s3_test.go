@@ -21,7 +21,7 @@ import (
 )
 
 // The scenarios of S3-mirrored and fscrypt-encrypted volumes
-// (shared/spec/cmdline.md §7), against a real MinIO on the host.
+// (docs/cmdline.md, "Volumes and S3"), against a real MinIO on the host.
 //
 // The keys travel on the kernel command line (TestS3Mirror: our kernel
 // keeps its own echo of it off the console, the agent's echo masks them) or

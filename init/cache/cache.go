@@ -1,8 +1,8 @@
 // Package cache picks, prepares and mounts the cache partition of
-// shared/spec/cmdline.md §6: the ext4 file system labelled B2C_CACHE where
-// images, layers, volumes and swap live across boots. Choose decides from
-// the list of block devices, without side effects; Setup and Unmount do
-// the work.
+// b2c.cache_device (docs/cmdline.md): the ext4 file system labelled
+// B2C_CACHE where images, layers, volumes and swap live across boots.
+// Choose decides from the list of block devices, without side effects;
+// Setup and Unmount do the work.
 package cache
 
 import (

@@ -1,7 +1,7 @@
 // Package cmdline turns a kernel command line into a validated b2c
 // configuration. It has no side effects, so the agent (PID 1) and the host
-// CLI (`b2c lint`, `b2c explain`) share it; the contract it implements is
-// shared/spec/cmdline.md §1.
+// CLI (`b2c lint`, `b2c explain`) share it; the rules it implements are
+// in docs/cmdline.md, "Parsing".
 package cmdline
 
 import (

@@ -9,9 +9,10 @@ import (
 	"strings"
 )
 
-// The options of §5–7 are parsed here into types, so that an invalid value
-// is an error before the machine does anything; the steps that apply them
-// (network, cache, volumes) take these types.
+// The network, storage and volume options (docs/cmdline.md) are parsed
+// here into types, so that an invalid value is an error before the machine
+// does anything; the steps that apply them (network, cache, volumes) take
+// these types.
 
 // Swap is b2c.swap: a file of Size bytes on the cache, or a device.
 type Swap struct {

@@ -1,9 +1,9 @@
 // Package mirror keeps a volume's directory and an S3 bucket (or a prefix
-// in it) in step, as b2c.volume's mirror options ask (shared/spec/cmdline.md
-// §7): it lists both sides, plans which files to pull, push or delete, and
-// runs the transfers in parallel with minio-go. The planner is a pure
-// function of the two listings and the options, so every mirror rule is
-// tested without a server.
+// in it) in step, as b2c.volume's mirror options ask (docs/cmdline.md,
+// "Volumes and S3"): it lists both sides, plans which files to pull, push
+// or delete, and runs the transfers in parallel with minio-go. The planner
+// is a pure function of the two listings and the options, so every mirror
+// rule is tested without a server.
 package mirror
 
 import (

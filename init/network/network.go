@@ -1,6 +1,6 @@
 // Package network brings the machine onto the network: the loopback, then
 // b2c.iface, else ip=, else DHCP on every wired interface at once, where
-// the first lease with a default route wins (shared/spec/cmdline.md §5).
+// the first lease with a default route wins (docs/cmdline.md, "Network").
 package network
 
 import (

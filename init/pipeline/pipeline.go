@@ -1,4 +1,4 @@
-// Package pipeline runs the b2c pipeline (shared/spec/cmdline.md §2–3):
+// Package pipeline runs the b2c pipeline (docs/cmdline.md, "Containers"):
 // the service containers, the stages in order, the post stages, and the
 // status and shutdown mode that follow from their exit codes. Containers
 // are run by an Engine, so the logic here is tested without podman.

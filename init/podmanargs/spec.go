@@ -33,7 +33,7 @@ type Request struct {
 }
 
 // Defaults are the flags every b2c container gets unless its own arguments
-// set them (shared/spec/cmdline.md §2). The OCI runtime, crun without
+// set them (docs/cmdline.md, b2c.run). The OCI runtime, crun without
 // pivot_root, comes from the image's containers.conf.
 var Defaults = []struct{ Name, Value string }{
 	{"privileged", "true"},

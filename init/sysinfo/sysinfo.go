@@ -25,7 +25,7 @@ type Info struct {
 	Blocks  []string // "vda (10.0 GiB)"
 }
 
-// Lines returns the runtime-info lines of shared/spec/cmdline.md §8.
+// Lines returns the runtime-info lines (docs/cmdline.md, "Console output").
 func (i Info) Lines() []string {
 	blocks := strings.Join(i.Blocks, ", ")
 	if blocks == "" {

@@ -1,7 +1,7 @@
 // Package guestconsole reads the serial console of a b2c VM for `b2c run`:
 // it tells the container's output from the lines of the agent and the
 // kernel, picks out the agent's errors, and reads the pipeline status from
-// the end-of-run line (shared/spec/cmdline.md §8).
+// the end-of-run line (docs/cmdline.md, "Console output").
 //
 // The container's output is what comes between the agent's container_run
 // section markers and is not a section marker, an agent line ("[  12.34]: ...")
