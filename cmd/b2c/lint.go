@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/b2c-dev/b2c/init/cmdline"
-	"github.com/b2c-dev/b2c/init/podmanargs"
 )
 
 // lint prints the problems of a command line, one a line, with the token
@@ -30,7 +29,7 @@ func lint(args []string, stdin io.Reader, stdout io.Writer) error {
 		list   []cmdline.Container
 	}{{"b2c.run", r.Config.Run}, {"b2c.run_post", r.Config.RunPost}, {"b2c.run_service", r.Config.RunService}} {
 		for _, c := range group.list {
-			if _, err := podmanargs.Parse(c.Args); err != nil {
+			if err := checkContainer(c.Args); err != nil {
 				fmt.Fprintf(stdout, "ERROR: %s=%s: %v\n", group.option, c.Value, err)
 				errs++
 			}

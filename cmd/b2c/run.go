@@ -51,7 +51,7 @@ func (e errSignal) Error() string { return "stopped by " + e.sig.String() }
 
 // runVM is `b2c run`; see runargs.Usage.
 func runVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o, err := runargs.Parse(args)
+	o, err := runargs.Parse(args, checkContainer)
 	var ue runargs.UsageError
 	switch {
 	case errors.Is(err, flag.ErrHelp):

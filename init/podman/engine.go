@@ -1,6 +1,6 @@
 // Package podman runs b2c's containers through the REST API of
 // `podman system service`: it pulls, creates, attaches to and waits for
-// containers with pkg/bindings, from the spec package podmanargs makes of
+// containers with pkg/bindings, from the spec package podmanspec makes of
 // their `podman create`-style arguments, and keeps b2c's volumes. The
 // podman binary in the image is built from the same module version, so
 // client and service always match.
@@ -25,7 +25,7 @@ import (
 
 	"github.com/b2c-dev/b2c/init/cmdline"
 	"github.com/b2c-dev/b2c/init/console"
-	"github.com/b2c-dev/b2c/init/podmanargs"
+	"github.com/b2c-dev/b2c/init/podmanspec"
 )
 
 // Engine runs containers on a podman service. It implements
@@ -93,7 +93,7 @@ func effectivePolicy(p config.PullPolicy, cached bool) config.PullPolicy {
 	return p
 }
 
-func (e *Engine) pull(ctx context.Context, r *podmanargs.Request) error {
+func (e *Engine) pull(ctx context.Context, r *podmanspec.Request) error {
 	cached, err := images.Exists(ctx, r.Image, nil)
 	policy := effectivePolicy(r.PullPolicy, err == nil && cached)
 	opts := new(images.PullOptions).WithPolicy(policy.String()).WithQuiet(true)
@@ -139,10 +139,10 @@ func (e *Engine) space() string {
 	return fmt.Sprintf("%s (%d MiB free of %d MiB)", e.Storage, mb(st.Bavail), mb(st.Blocks))
 }
 
-func (e *Engine) create(ctx context.Context, c cmdline.Container, env []string) (*podmanargs.Request, string, error) {
+func (e *Engine) create(ctx context.Context, c cmdline.Container, env []string) (*podmanspec.Request, string, error) {
 	e.con.SectionStart("create_container", "Pulling and creating the container", true)
 	defer e.con.SectionEnd("create_container")
-	r, err := podmanargs.Parse(c.Args)
+	r, err := podmanspec.Parse(c.Args)
 	if err != nil {
 		return nil, "", err
 	}

@@ -111,9 +111,11 @@ func flagSet(o *Options) *flag.FlagSet {
 	return fs
 }
 
-// Parse reads the arguments that follow `b2c run`. Its errors are
-// UsageErrors.
-func Parse(args []string) (Options, error) {
+// Parse reads the arguments that follow `b2c run`. check returns what
+// the agent would refuse in the container's podman arguments
+// (podmanargs.Check, or podmanspec.Parse where the CLI links podman). Its
+// errors are UsageErrors.
+func Parse(args []string, check func(podman []string) error) (Options, error) {
 	var o Options
 	fs := flagSet(&o)
 	n := b2cFlags(fs, args)
@@ -136,8 +138,7 @@ func Parse(args []string) (Options, error) {
 	if len(rest) == 0 {
 		return o, UsageError{errors.New("no image")}
 	}
-	// podman's parser also checks the flags' values, as the agent will.
-	if _, err := podmanargs.Parse(rest); err != nil {
+	if err := check(rest); err != nil {
 		return o, UsageError{fmt.Errorf("%w (b2c run's own flags come before podman's: b2c run -h)", err)}
 	}
 	var err error

@@ -12,6 +12,7 @@ import (
 
 	"github.com/b2c-dev/b2c/cmd/b2c/qemu"
 	"github.com/b2c-dev/b2c/init/cmdline"
+	"github.com/b2c-dev/b2c/init/podmanargs"
 )
 
 func TestParse(t *testing.T) {
@@ -48,7 +49,7 @@ func TestParse(t *testing.T) {
 		{"image after podman's --", []string{"--rm", "--", "alpine", "-v"}, def(Options{Podman: []string{"--rm"}, Image: "alpine", Command: []string{"-v"}})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Parse(tt.args)
+			got, err := Parse(tt.args, podmanargs.Check)
 			if err != nil || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Parse(%q) =\n %+v, %v\nwant\n %+v", tt.args, got, err, tt.want)
 			}
@@ -70,14 +71,30 @@ func TestParseUsageErrors(t *testing.T) {
 		{"--no-such-flag", "alpine"},
 		{"--", "--pull=sometimes", "alpine"},
 	} {
-		_, err := Parse(args)
+		_, err := Parse(args, podmanargs.Check)
 		var ue UsageError
 		if !errors.As(err, &ue) {
 			t.Errorf("Parse(%q) error %v, want a UsageError", args, err)
 		}
 	}
-	if _, err := Parse([]string{"-h"}); !errors.Is(err, flag.ErrHelp) {
+	if _, err := Parse([]string{"-h"}, podmanargs.Check); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("Parse(-h) error %v, want flag.ErrHelp", err)
+	}
+}
+
+// TestParseCheck: the podman arguments go to the check the CLI's build
+// gives (podman's spec code in `make cli`), and its error is a UsageError.
+func TestParseCheck(t *testing.T) {
+	refuse := errors.New("--memory: refused")
+	var got []string
+	check := func(podman []string) error { got = podman; return refuse }
+	_, err := Parse([]string{"--mem", "512", "--", "--memory=abc", "alpine", "true"}, check)
+	if want := []string{"--memory=abc", "alpine", "true"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Parse checked %q, want %q", got, want)
+	}
+	var ue UsageError
+	if !errors.As(err, &ue) || !errors.Is(err, refuse) {
+		t.Errorf("Parse with a refusing check = %v, want a UsageError wrapping %v", err, refuse)
 	}
 }
 

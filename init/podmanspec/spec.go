@@ -1,12 +1,14 @@
-// Package podmanargs parses a container's `podman create` arguments (a
-// b2c.run value) with podman's own flag definitions and spec code: it cuts
-// them into flags, image and command, shows the defaults b2c adds, and
-// turns them into the spec the engine (package podman) creates. It talks to
-// no service, so the host CLI checks the values exactly as the agent will.
-package podmanargs
+// Package podmanspec turns a container's `podman create` arguments (a
+// b2c.run value) into the spec the engine (package podman) creates, with
+// podman's own flag definitions and spec code: every flag labs pass to
+// podman means the same here, and its value is checked as podman checks
+// it. It talks to no service. It needs the build tags of the Makefile
+// (podman's storage and signature code), so the host CLI uses it only in
+// its tagged build; package podmanargs reads the same arguments without
+// podman.
+package podmanspec
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -19,6 +21,9 @@ import (
 	"github.com/containers/podman/v4/pkg/specgen"
 	"github.com/containers/podman/v4/pkg/specgenutil"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/b2c-dev/b2c/init/podmanargs"
 )
 
 // Request is one container to pull, create and run.
@@ -32,72 +37,26 @@ type Request struct {
 	TTY           bool // -t
 }
 
-// Defaults are the flags every b2c container gets unless its own arguments
-// set them (docs/cmdline.md, b2c.run). The OCI runtime, crun without
-// pivot_root, comes from the image's containers.conf.
-var Defaults = []struct{ Name, Value string }{
-	{"privileged", "true"},
-	{"network", "host"},
-	{"pull", "always"},
-}
-
-// FinalArgs returns args with the defaults they do not override in front,
-// as `b2c explain` shows them.
-func FinalArgs(args []string) ([]string, error) {
-	cmd, _, err := parseFlags(args)
-	if err != nil {
-		return nil, err
-	}
-	var final []string
-	for _, d := range Defaults {
-		if !cmd.Flags().Changed(d.Name) {
-			final = append(final, "--"+d.Name+"="+d.Value)
-		}
-	}
-	return append(final, args...), nil
-}
-
 func parseFlags(args []string) (*cobra.Command, *entities.ContainerCreateOptions, error) {
 	var vals entities.ContainerCreateOptions
 	cmd := &cobra.Command{Use: "create", SilenceErrors: true, SilenceUsage: true}
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(io.Discard)
 	flags := cmd.Flags()
-	flags.SetInterspersed(false)
 	// The flags' defaults come from vals: without these, an unset
 	// --memory-swappiness is 0, which crun refuses on cgroup v2.
 	common.DefineCreateDefaults(&vals)
 	common.DefineCreateFlags(cmd, &vals, entities.CreateMode)
 	common.DefineNetFlags(cmd)
 	flags.SetNormalizeFunc(utils.AliasFlags)
-	if err := flags.Parse(args); err != nil {
-		return nil, nil, fmt.Errorf("podman create flags: %w", err)
-	}
-	if len(flags.Args()) == 0 {
-		return nil, nil, errors.New("no image given")
+	if err := podmanargs.ParseInto(flags, args); err != nil {
+		return nil, nil, err
 	}
 	return cmd, &vals, nil
 }
 
-// Split cuts `podman create` arguments into the flags, the image and the
-// command, with podman's own flag definitions: which flags take a value
-// decides where the image is.
-func Split(args []string) (flags []string, image string, command []string, err error) {
-	cmd, _, err := parseFlags(args)
-	if err != nil {
-		return nil, "", nil, err
-	}
-	pos := cmd.Flags().Args()
-	flags = args[:len(args)-len(pos)]
-	if n := len(flags); n > 0 && flags[n-1] == "--" {
-		// "--" ends podman's flags; the image follows it.
-		flags = flags[:n-1]
-	}
-	return flags, pos[0], pos[1:], nil
-}
-
 // Parse turns a container's `podman create` arguments (flags, IMAGE,
-// CMD...), with the Defaults it does not override, into a
+// CMD...), with the podmanargs.Defaults it does not override, into a
 // request, with the flags and the spec code of `podman create` itself, so
 // that every flag labs pass to podman means the same here.
 func Parse(args []string) (*Request, error) {
@@ -106,7 +65,7 @@ func Parse(args []string) (*Request, error) {
 		return nil, err
 	}
 	flags := cmd.Flags()
-	for _, d := range Defaults {
+	for _, d := range podmanargs.Defaults {
 		if !flags.Changed(d.Name) {
 			if err := flags.Set(d.Name, d.Value); err != nil {
 				return nil, fmt.Errorf("default --%s=%s: %w", d.Name, d.Value, err)
@@ -150,19 +109,17 @@ func Parse(args []string) (*Request, error) {
 // state) that copies flag values the spec code expects to find set.
 func createInit(c *cobra.Command, vals *entities.ContainerCreateOptions) error {
 	f := c.Flags()
+	var netMode specgen.NamespaceMode
+	if vals.Net != nil {
+		netMode = vals.Net.Network.NSMode
+	}
+	if err := podmanargs.Conflicts(f, string(netMode)); err != nil {
+		return err
+	}
 	if len(vals.UIDMap) > 0 || len(vals.GIDMap) > 0 || vals.SubUIDName != "" || vals.SubGIDName != "" {
-		if f.Changed("userns") {
-			return errors.New("--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive")
-		}
 		vals.UserNS = "private"
 	} else {
 		vals.UserNS = c.Flag("userns").Value.String()
-	}
-	if f.Changed("cpu-period") && f.Changed("cpus") {
-		return errors.New("--cpu-period and --cpus cannot be set together")
-	}
-	if f.Changed("cpu-quota") && f.Changed("cpus") {
-		return errors.New("--cpu-quota and --cpus cannot be set together")
 	}
 	vals.IPC = c.Flag("ipc").Value.String()
 	vals.PID = c.Flag("pid").Value.String()
@@ -197,13 +154,23 @@ func createInit(c *cobra.Command, vals *entities.ContainerCreateOptions) error {
 	if f.Changed("shm-size-systemd") {
 		vals.ShmSizeSystemd = c.Flag("shm-size-systemd").Value.String()
 	}
-	if (f.Changed("dns") || f.Changed("dns-option") || f.Changed("dns-search")) && vals.Net != nil &&
-		(vals.Net.Network.NSMode == specgen.NoNetwork || vals.Net.Network.IsContainer()) {
-		return fmt.Errorf("conflicting options: dns and the network mode %s", vals.Net.Network.NSMode)
-	}
 	if f.Changed("entrypoint") {
 		v := c.Flag("entrypoint").Value.String()
 		vals.Entrypoint = &v
 	}
 	return nil
+}
+
+// Flags lists podman create's flags as podman defines them, in the form
+// of podmanargs' generated table (see internal/genflags).
+func Flags() []podmanargs.Flag {
+	var vals entities.ContainerCreateOptions
+	cmd := &cobra.Command{Use: "create"}
+	common.DefineCreateFlags(cmd, &vals, entities.CreateMode)
+	common.DefineNetFlags(cmd)
+	var flags []podmanargs.Flag
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		flags = append(flags, podmanargs.Flag{Name: f.Name, Shorthand: f.Shorthand, Type: f.Value.Type(), NoOptDefVal: f.NoOptDefVal})
+	})
+	return flags
 }

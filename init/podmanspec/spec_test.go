@@ -1,4 +1,4 @@
-package podmanargs
+package podmanspec
 
 import (
 	"reflect"
@@ -62,19 +62,6 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func TestFinalArgs(t *testing.T) {
-	for _, tt := range []struct{ in, want []string }{
-		{[]string{"alpine", "echo"}, []string{"--privileged=true", "--network=host", "--pull=always", "alpine", "echo"}},
-		{[]string{"--net=none", "--pull", "never", "alpine"}, []string{"--privileged=true", "--net=none", "--pull", "never", "alpine"}},
-		{[]string{"alpine", "--network=none"}, []string{"--privileged=true", "--network=host", "--pull=always", "alpine", "--network=none"}},
-	} {
-		got, err := FinalArgs(tt.in)
-		if err != nil || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("FinalArgs(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-		}
-	}
-}
-
 func TestParseInvalid(t *testing.T) {
 	for _, v := range [][]string{
 		{"--no-such-flag", "alpine"},
@@ -85,31 +72,6 @@ func TestParseInvalid(t *testing.T) {
 	} {
 		if r, err := Parse(v); err == nil {
 			t.Errorf("Parse(%q) = %+v, want an error", v, r)
-		}
-	}
-}
-
-func TestSplit(t *testing.T) {
-	for _, tt := range []struct {
-		in      []string
-		flags   []string
-		image   string
-		command []string
-	}{
-		{[]string{"alpine"}, []string{}, "alpine", []string{}},
-		{[]string{"-e", "A=1", "--rm", "-v", "/a:/b", "alpine", "sh", "-c", "echo -e hi"},
-			[]string{"-e", "A=1", "--rm", "-v", "/a:/b"}, "alpine", []string{"sh", "-c", "echo -e hi"}},
-		{[]string{"--env=A=1", "--", "alpine", "-v"}, []string{"--env=A=1"}, "alpine", []string{"-v"}},
-		{[]string{"-ti", "docker://alpine", "--", "x"}, []string{"-ti"}, "docker://alpine", []string{"--", "x"}},
-	} {
-		flags, image, command, err := Split(tt.in)
-		if err != nil || !reflect.DeepEqual(flags, tt.flags) || image != tt.image || !reflect.DeepEqual(command, tt.command) {
-			t.Errorf("Split(%q) = %q, %q, %q, %v; want %q, %q, %q", tt.in, flags, image, command, err, tt.flags, tt.image, tt.command)
-		}
-	}
-	for _, in := range [][]string{{"--no-such-flag", "alpine"}, {"-e", "A=1"}, {}} {
-		if _, _, _, err := Split(in); err == nil {
-			t.Errorf("Split(%q) gives no error", in)
 		}
 	}
 }
