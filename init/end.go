@@ -48,7 +48,7 @@ func (a *agent) end() {
 	if shell != "" {
 		cmd := exec.Command("/bin/sh", "-c", shell)
 		cmd.Env = append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, status.Env()...)
-		cmd.Stdout, cmd.Stderr = con.Writer(), con.Writer()
+		cmd.Stdout, cmd.Stderr = con.Direct(), con.Direct()
 		if _, err := a.rp.RunCmd(context.Background(), cmd); err != nil {
 			con.Warnf("%s: %v", shell, err)
 		}

@@ -403,3 +403,18 @@ func TestS3Throughput(t *testing.T) {
 	t.Logf("200 files, 100 MB: raw host put %.1f MB/s, get %.1f MB/s (8 workers); b2c in the %s guest: pull %.1f MB/s (%.2f of raw get), push %.1f MB/s (%.2f of raw put)",
 		mbps(put.Seconds()), mbps(get.Seconds()), v.Accel(), mbps(tp), get.Seconds()/tp, mbps(tq), put.Seconds()/tq)
 }
+
+// TestSecretsContainerOutput: a job that prints the kernel's command line
+// and its environment shows neither S3 key on the console (the agent
+// masks container output as it masks its own lines), and the run ends as
+// usual.
+func TestSecretsContainerOutput(t *testing.T) {
+	v := boot(t, `b2c.minio="lab,http://10.0.2.2:9,`+s3Access+`,`+s3Secret+`"`,
+		run(`sh -c 'cat /proc/cmdline; env; echo printed-all'`))
+	expect(t, v, `^printed-all$`)
+	expect(t, v, `b2c\.minio="lab,http://10\.0\.2\.2:9,\*\*\*\*\*,\*\*\*\*\*"`)
+	if got := status(t, v); got != 0 {
+		t.Errorf("pipeline status = %d, want 0", got)
+	}
+	noSecrets(t, v)
+}

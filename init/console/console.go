@@ -28,8 +28,18 @@ func New(w io.Writer, uptime func() time.Duration, now func() time.Time) *Consol
 	return &Console{w: w, uptime: uptime, now: now}
 }
 
-// Writer returns the underlying writer, for container output.
-func (c *Console) Writer() io.Writer { return c.w }
+// Writer returns a writer for output that is not the agent's lines
+// (containers, loadkeys, shutdown_cmd): bytes as they come, with the
+// secrets masked as in the lines. Each writer holds its own state: give
+// each stream its own.
+func (c *Console) Writer() io.Writer { return &streamMask{c: c} }
+
+// Direct returns the consoles themselves, unmasked. Only for b2c.shutdown_cmd
+// and b2c.reboot_cmd, the lab's own commands: they print their last lines
+// and then power the machine off at once (poweroff -f), and only a write
+// straight to the console file gets those lines out first; a masking copy
+// would lose them.
+func (c *Console) Direct() io.Writer { return c.w }
 
 // Redact makes every later line replace s with "*****", so that secrets
 // given on the command line never reach the console through a message
@@ -53,6 +63,24 @@ func (c *Console) write(s string) {
 		s = strings.ReplaceAll(s, r, "*****")
 	}
 	io.WriteString(c.w, s)
+}
+
+// writeRaw writes b as it is: masked already, or lines that must reach
+// labs byte for byte.
+func (c *Console) writeRaw(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.w.Write(b)
+}
+
+// secrets returns the secrets registered so far.
+func (c *Console) secrets() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.redact)
 }
 
 func (c *Console) stamp() string {
@@ -95,12 +123,13 @@ func (c *Console) Section(name, header string, fn func() error) error {
 	return fn()
 }
 
-// End prints the end-of-run lines that labs wait for.
+// End prints the end-of-run lines that labs wait for. They are never
+// masked: they hold no secret, and a short one ("0") must not turn
+// "pipeline status: 0" into something no lab's regex matches.
 func (c *Console) End(status int, reboot bool) {
-	c.Logf("Execution is over, pipeline status: %d", status)
+	last := "It's now safe to turn off your computer\n"
 	if reboot {
-		c.write("Rebooting the computer\n")
-	} else {
-		c.write("It's now safe to turn off your computer\n")
+		last = "Rebooting the computer\n"
 	}
+	c.writeRaw([]byte(fmt.Sprintf("%sExecution is over, pipeline status: %d\n%s", c.stamp(), status, last)))
 }
