@@ -159,3 +159,13 @@ func hooksSectionOf(raw, s string) int {
 	}
 	return 0
 }
+
+// TestSectionsNoNetwork: when the network fails, connect is followed by
+// unmount_cache_partition, as in the original.
+func TestSectionsNoNetwork(t *testing.T) {
+	v := boot(t, noNIC, run(`echo never`))
+	if got := status(t, v); got != 1 {
+		t.Errorf("pipeline status = %d, want 1", got)
+	}
+	checkSections(t, v, strings.Split(specSetup, "+ntp_set")[0]+"+unmount_cache_partition -unmount_cache_partition")
+}
