@@ -40,7 +40,7 @@ func main() {
 }
 
 // steps is the boot, in order (step.go runs it). Its sections are flat
-// and in the original's order (shared/spec/cmdline.md §8); the pipeline
+// and in the original's order (docs/cmdline.md, "Sections"); the pipeline
 // prints its own (init/pipeline), the end unmount_cache_partition. Once a
 // step with a fail name failed, the steps after it are skipped, except
 // those marked always: the setup a lab reads on the console, and the

@@ -28,7 +28,7 @@ import (
 
 // openConsole mounts the kernel's file systems, reads the command line and
 // opens the consoles it names. Its first line there closes the section a
-// lab opened before the kernel booted (shared/spec/cmdline.md §8): until
+// lab opened before the kernel booted (docs/cmdline.md, "Sections"): until
 // then the agent writes nothing, as the kernel's console is only the last
 // of the consoles, and what went wrong opening them is printed after.
 func (a *agent) openConsole(context.Context) error {

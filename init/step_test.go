@@ -109,7 +109,7 @@ func simplify(s string) string {
 func stamped(l string) string { return strings.TrimPrefix(l, "[   0.00]: ") }
 
 // TestBootSections runs the boot's steps, each stubbed, and checks their
-// sections (shared/spec/cmdline.md §8): flat, every one on a run that
+// sections (docs/cmdline.md, "Sections"): flat, every one on a run that
 // goes well, from -connect to the end after the network failed.
 func TestBootSections(t *testing.T) {
 	setup := "+b2c_setup -b2c_setup +runtime_info -runtime_info +load_modules -load_modules " +

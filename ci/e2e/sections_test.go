@@ -12,8 +12,8 @@ import (
 	"github.com/b2c-dev/b2c/init/console"
 )
 
-// The console's sections, as shared/spec/cmdline.md §8 gives them: flat,
-// the original's names and order, "+" a start and "-" an end.
+// The console's sections, as docs/cmdline.md ("Sections") gives them:
+// flat, the original's names and order, "+" a start and "-" an end.
 const (
 	specSetup = "-b2c_kernel_boot +b2c_setup -b2c_setup +runtime_info -runtime_info " +
 		"+load_modules -load_modules +mount_cache_partition -mount_cache_partition " +
@@ -33,7 +33,7 @@ func specRun(n int) string {
 	return specSetup + specHooks + strings.Repeat(specContainer, n) + specEnd
 }
 
-// sections returns the console's sequence of sections. §8 allows one
+// sections returns the console's sequence of sections. The spec allows one
 // difference from the original: mount_cache_partition may come after
 // parse_extra_cmdline, where it is moved back to compare.
 func sections(v *vm.VM) string {
@@ -50,14 +50,14 @@ func sections(v *vm.VM) string {
 func checkSections(t *testing.T, v *vm.VM, want string) {
 	t.Helper()
 	if got, want := sections(v), strings.TrimSpace(want); got != want {
-		t.Errorf("sections:\n%s\nwant (spec §8):\n%s", got, want)
+		t.Errorf("sections:\n%s\nwant (docs/cmdline.md, \"Sections\"):\n%s", got, want)
 	}
 }
 
 var kernelLine = regexp.MustCompile(`^\[ *\d+\.\d{6}\] `)
 
 // TestSectionsOneStage: the first line from the agent closes the lab's
-// b2c_kernel_boot section, and a one-stage run has exactly §8's sections.
+// b2c_kernel_boot section, and a one-stage run has exactly the documented sections.
 func TestSectionsOneStage(t *testing.T) {
 	v := boot(t, run(`echo one-stage`))
 	if got := status(t, v); got != 0 {

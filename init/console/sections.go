@@ -8,7 +8,7 @@ var marker = regexp.MustCompile(`\x1b\[0Ksection_(start|end):\d+:([A-Za-z0-9_]+)
 
 // Sections returns the section markers of a raw console, in order, as
 // "+name" for a start and "-name" for an end: the sequence that
-// shared/spec/cmdline.md §8 gives, for tests to compare with it.
+// docs/cmdline.md ("Sections") gives, for tests to compare with it.
 func Sections(raw string) []string {
 	var seq []string
 	for _, m := range marker.FindAllStringSubmatch(raw, -1) {

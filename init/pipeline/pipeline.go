@@ -42,8 +42,8 @@ type Engine interface {
 	StopAll(ctx context.Context) error
 }
 
-// The moments of the run at which the volumes transfer
-// (shared/spec/cmdline.md §7), each in its execute_hooks section.
+// The moments of the run at which the volumes transfer (docs/cmdline.md,
+// "Mirrors: when transfers happen"), each in its execute_hooks section.
 const (
 	PipelineStart  = "pipeline_start"
 	ContainerStart = "container_start"
@@ -113,10 +113,9 @@ func (s *Status) record(c cmdline.Container, code int, counts bool) {
 // Run runs the pipeline of cfg on e, starting from st (which may already
 // record a failure), and returns the final status: the pipeline_start
 // moment, the service containers, the stages in order, the post stages,
-// the pipeline_end moment. Its console sections follow
-// shared/spec/cmdline.md §8, flat. Once the pipeline_start moment passed,
-// it never returns early: post stages and the pipeline_end moment run
-// whatever happened.
+// the pipeline_end moment, in the console's sections (docs/cmdline.md,
+// "Sections"). Once the pipeline_start moment passed, it never returns
+// early: post stages and the pipeline_end moment run whatever happened.
 func Run(ctx context.Context, cfg *cmdline.Config, e Engine, h Hooks, con *console.Console, st Status) Status {
 	// A failure before the pipeline (an invalid option, no network) means
 	// that no container runs at all.

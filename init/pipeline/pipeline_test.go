@@ -147,9 +147,9 @@ func TestTimeout(t *testing.T) {
 	}
 }
 
-// TestSections checks the console's sections against
-// shared/spec/cmdline.md §8: flat, every container from its container_start
-// hooks to its container_end hooks, with the moments' transfers inside the
+// TestSections checks the console's sections against docs/cmdline.md
+// ("Sections"): flat, every container from its container_start hooks to
+// its container_end hooks, with the moments' transfers inside the
 // execute_hooks sections.
 func TestSections(t *testing.T) {
 	const (
