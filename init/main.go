@@ -39,46 +39,52 @@ func main() {
 	a.end()
 }
 
-// steps is the boot, in order (step.go runs it). Once a step with a fail
-// name failed, the steps after it are skipped, except those marked always:
-// the setup a lab reads on the console, and the cleanup. when, detail and
-// the steps read a.cfg as they run: the extra options add to it.
+// steps is the boot, in order (step.go runs it). Its sections are flat
+// and in the original's order (docs/cmdline.md, "Sections"); the pipeline
+// prints its own (init/pipeline), the end unmount_cache_partition. Once a
+// step with a fail name failed, the steps after it are skipped, except
+// those marked always: the setup a lab reads on the console, and the
+// cleanup. when, detail and the steps read a.cfg as they run: the extra
+// options add to it.
 func (a *agent) steps() []step {
 	return []step{
 		{do: a.openConsole, always: true},
-		{section: "b2c_setup", header: "Setting up the machine", collapsed: true, always: true, steps: []step{
-			{do: a.reportMounts, always: true},
-			{section: "runtime_info", header: "Runtime information", collapsed: true, always: true, do: a.runtimeInfo},
-			{do: a.reportCmdline, fail: "cmdline", always: true},
-			// After the command line's: the first failure names the run's.
-			{do: a.mountsFailed, fail: "mounts"},
-			{section: "load_modules", header: "Loading the kernel modules", collapsed: true, always: true,
-				when: func() bool { return len(a.cfg.Insmods) > 0 }, do: a.loadModules},
-			{section: "mount_cache_partition", header: "Mounting the cache partition", collapsed: true, always: true,
-				do: a.mountCache, fail: "mount_cache_partition"},
-			// podman's service starts in parallel with the network: its
-			// socket takes most of a second to come up.
-			{do: a.startPodman, always: true},
-			{do: a.loopback, always: true},
-			{section: "connect", header: "Connecting to the network", collapsed: true,
-				when: func() bool { return !a.plan.Off }, do: a.connect},
-			{do: a.connected, fail: "connect"}, // its ERROR line follows the section, unfolded
-			{section: "ntp_set", header: "Setting the time with NTP", collapsed: true,
-				when: func() bool { return a.cfg.NTPPeer != "none" && !a.plan.Off }, do: a.setClock},
-			{section: "parse_extra_cmdline", header: "Fetching more options from", collapsed: true,
-				detail: func() string { return a.cfg.ExtraArgsURL },
-				when:   func() bool { return a.cfg.ExtraArgsURL != "" }, do: a.extraOptions, fail: "parse_extra_cmdline"},
-			{section: "set_keymap", header: "Setting the keymap", collapsed: true, always: true,
-				detail: func() string { return a.cfg.Keymap },
-				when:   func() bool { return a.cfg.Keymap != "" }, do: a.setKeymap},
-			{section: "set_hostname", header: "Setting the hostname", collapsed: true, always: true, do: a.setHostname},
+		{section: "b2c_setup", header: "Setting up the machine", always: true, do: a.reportMounts},
+		{section: "runtime_info", header: "Runtime information", always: true, do: a.runtimeInfo},
+		// Outside any section, unfolded: errors of the command line stop the run.
+		{do: a.reportCmdline, fail: "cmdline", always: true},
+		// After the command line's: the first failure names the run's.
+		{do: a.mountsFailed, fail: "mounts"},
+		{section: "load_modules", header: "Loading the kernel modules", always: true, do: a.loadModules},
+		{section: "mount_cache_partition", header: "Mounting the cache partition", always: true,
+			do: a.mountCache, fail: "mount_cache_partition"},
+		// podman's service starts in parallel with the network: its
+		// socket takes most of a second to come up.
+		{do: a.startPodman, always: true},
+		{do: a.loopback, always: true},
+		{section: "connect", header: "Connecting to the network", do: a.connect},
+		{do: a.connected, fail: "connect"}, // its ERROR line follows the section, unfolded
+		{section: "ntp_set", header: "Setting the time with NTP", do: a.setClock},
+		{section: "parse_extra_cmdline", header: "Fetching more options",
+			detail: func() string { return prefixed("from ", a.cfg.ExtraArgsURL) }, do: a.extraOptions, fail: "parse_extra_cmdline"},
+		{section: "set_hostname", header: "Setting the hostname", do: a.setHostname},
+		{section: "set_keymap", header: "Setting the keymap", detail: func() string { return a.cfg.Keymap }, do: a.setKeymap},
+		{section: "start_pipeline", header: "Starting the pipeline", steps: []step{
+			{do: a.connectPodman, fail: "podman"},
+			{do: a.setupVolumes, fail: "volumes"},
 		}},
-		{do: a.connectPodman, fail: "podman"},
-		{do: a.setupStorage, fail: "volumes"},
-		{do: a.runPipeline, fail: "volume_push"}, // the pipeline sets its own status
-		{section: "cleanup", header: "Cleaning up", collapsed: true, always: true,
+		{do: a.runPipeline}, // the pipeline sets its own status
+		{section: "cleanup", header: "Cleaning up", always: true,
 			when: func() bool { return a.engine != nil }, do: a.cleanup},
 	}
+}
+
+// prefixed returns s after prefix, or nothing without s.
+func prefixed(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s
 }
 
 // agent is the state of the run that the steps and the end share.

@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/b2c-dev/b2c/init/mirror"
 	"github.com/b2c-dev/b2c/init/pipeline"
 	"github.com/b2c-dev/b2c/init/podman"
 )
@@ -30,30 +29,14 @@ func (a *agent) connectPodman(ctx context.Context) error {
 	return nil
 }
 
-// setupStorage makes the volumes and their mirrors, and pulls what the
-// pipeline starts with.
-func (a *agent) setupStorage(ctx context.Context) error {
-	if err := a.storage.Setup(ctx, a.engine); err != nil {
-		return err
-	}
-	// Without its inputs the pipeline does not run, and nothing is pushed
-	// back: a partial volume must not replace a bucket.
-	if a.storage.At(ctx, mirror.PipelineStart) != nil {
-		return errReported // by At
-	}
-	return nil
+// setupVolumes makes the volumes and their mirrors.
+func (a *agent) setupVolumes(ctx context.Context) error {
+	return a.storage.Setup(ctx, a.engine)
 }
 
-// runPipeline runs the containers, then pushes the volumes whatever their
-// status: the pipeline's failure is in its status, a push's is this
-// step's.
+// runPipeline runs the containers, and the volumes' transfers around them.
 func (a *agent) runPipeline(ctx context.Context) error {
-	a.storage.Watch(ctx)
-	a.status = pipeline.Run(ctx, a.cfg, a.storage.Engine(a.engine), a.con, a.status)
-	a.storage.StopWatching()
-	if a.storage.At(ctx, mirror.PipelineEnd) != nil {
-		return errReported // by At
-	}
+	a.status = pipeline.Run(ctx, a.cfg, a.engine, a.storage, a.con, a.status)
 	return nil
 }
 

@@ -27,21 +27,27 @@ import (
 )
 
 // openConsole mounts the kernel's file systems, reads the command line and
-// opens the consoles it names.
+// opens the consoles it names. Its first line there closes the section a
+// lab opened before the kernel booted (docs/cmdline.md, "Sections"): until
+// then the agent writes nothing, as the kernel's console is only the last
+// of the consoles, and what went wrong opening them is printed after.
 func (a *agent) openConsole(context.Context) error {
 	a.mountWarnings, a.mountErr = mounts.Apply(mounts.Table("/", "80%"))
-	raw, err := os.ReadFile("/proc/cmdline")
-	if err != nil {
-		a.con.Errorf("read /proc/cmdline: %v", err)
-	}
+	raw, readErr := os.ReadFile("/proc/cmdline")
 	a.kernelCmdline = string(raw)
 	a.parsed = cmdline.Parse(a.kernelCmdline)
 	a.cfg = &a.parsed.Config
-	if w, in, err := console.Open("/dev", a.cfg.Consoles); err == nil {
+	w, in, openErr := console.Open("/dev", a.cfg.Consoles)
+	if openErr == nil {
 		a.con = console.New(w, console.Uptime, time.Now)
 		os.Stdin = in
-	} else {
-		a.con.Warnf("%v", err)
+	}
+	a.con.SectionEnd("b2c_kernel_boot")
+	if readErr != nil {
+		a.con.Errorf("read /proc/cmdline: %v", readErr)
+	}
+	if openErr != nil {
+		a.con.Warnf("%v", openErr)
 	}
 	a.redactSecrets()
 	// u-root's DHCP client logs whole packets; the network step prints
@@ -108,6 +114,9 @@ func (a *agent) report(diags []cmdline.Diagnostic) error {
 }
 
 func (a *agent) loadModules(context.Context) error {
+	if len(a.cfg.Insmods) == 0 {
+		return nil
+	}
 	// A module that does not load is a warning: the machine may well run
 	// without it, and the lab sees which one failed.
 	for _, err := range modules.System().Load(a.cfg.Insmods) {
@@ -134,13 +143,14 @@ func (a *agent) loopback(context.Context) error {
 		a.con.Warnf("%v", err)
 	}
 	a.plan = network.PlanFor(a.cfg)
-	if a.plan.Off {
-		a.con.Logf("Network: ip=%s: only the loopback", a.cfg.IP)
-	}
 	return nil
 }
 
 func (a *agent) connect(ctx context.Context) error {
+	if a.plan.Off {
+		a.con.Logf("Network: ip=%s: only the loopback", a.cfg.IP)
+		return nil
+	}
 	if a.plan.Ignored != "" {
 		a.con.Warnf("%s is ignored: b2c.iface takes priority", a.plan.Ignored)
 	}
@@ -168,6 +178,9 @@ func (a *agent) connected(context.Context) error {
 // setClock sets the time with NTP. A clock that stays wrong is a warning:
 // only TLS suffers, and it says so.
 func (a *agent) setClock(ctx context.Context) error {
+	if a.cfg.NTPPeer == "none" || a.plan.Off {
+		return nil
+	}
 	var offered []net.IP
 	if a.lease != nil {
 		offered = a.lease.NTP
@@ -187,6 +200,9 @@ func (a *agent) setClock(ctx context.Context) error {
 // extraOptions fetches b2c.extra_args_url and adds its options to the
 // configuration. Its invalid options fail the run, as the kernel's do.
 func (a *agent) extraOptions(ctx context.Context) error {
+	if a.cfg.ExtraArgsURL == "" {
+		return nil
+	}
 	text, err := fetch.Text(ctx, fetch.Client(a.cfg.Proxy, 30*time.Second), a.cfg.ExtraArgsURL)
 	if err != nil {
 		return err
@@ -206,6 +222,9 @@ func (a *agent) extraOptions(ctx context.Context) error {
 // setKeymap loads b2c.keymap. A missing keymap is a warning: the console
 // still works, in the kernel's default layout.
 func (a *agent) setKeymap(ctx context.Context) error {
+	if a.cfg.Keymap == "" {
+		return nil
+	}
 	if err := keymap.Load(ctx, keymap.Dir, a.cfg.Keymap, a.rp.RunCmd, a.con.Writer()); err != nil {
 		return err
 	}

@@ -5,15 +5,15 @@ import (
 	"errors"
 )
 
-// A step is one part of the boot: a console section, or lines outside any.
+// A step is one part of the boot: a collapsed console section, or lines
+// outside any.
 type step struct {
-	section   string // the section's name in its markers; "": no section
-	header    string
-	detail    func() string // read when the step starts, ends the header
-	collapsed bool
+	section string // the section's name in its markers; "": no section
+	header  string
+	detail  func() string // read when the step starts, ends the header unless empty
 
 	do    func(ctx context.Context) error
-	steps []step // the steps inside the section
+	steps []step // the steps inside the section, without sections of their own
 
 	when   func() bool // nil: the step is always wanted
 	always bool        // the step runs even after the run failed
@@ -41,9 +41,11 @@ func (a *agent) runStep(ctx context.Context, s step) {
 	if s.section != "" {
 		header := s.header
 		if s.detail != nil {
-			header += " " + s.detail()
+			if d := s.detail(); d != "" {
+				header += " " + d
+			}
 		}
-		a.con.SectionStart(s.section, header, s.collapsed)
+		a.con.SectionStart(s.section, header, true)
 		defer a.con.SectionEnd(s.section)
 	}
 	a.run(ctx, s.steps)

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/b2c-dev/b2c/init/cmdline"
 	"github.com/b2c-dev/b2c/init/console"
+	"github.com/b2c-dev/b2c/init/podman"
 )
 
 // TestRun checks the rules of the step list: what a failure skips, where
@@ -60,13 +62,16 @@ func TestRun(t *testing.T) {
 				{section: "x", header: "X", when: no, do: say("not wanted", nil)},
 			},
 			want: "<k Setting the keymap fr|loaded|k>"},
-		{name: "a section of sections, its steps under the same rules",
-			steps: []step{{section: "setup", header: "Setup", always: true, steps: []step{
-				{do: say("", errors.New("no network")), fail: "connect"},
+		{name: "a detail that is empty leaves the header alone",
+			steps: []step{{section: "k", header: "Setting the keymap", detail: func() string { return "" }, do: say("", nil)}},
+			want:  "<k Setting the keymap|k>"},
+		{name: "the steps of a section, under the same rules",
+			steps: []step{{section: "start", header: "Start", always: true, steps: []step{
+				{do: say("", errors.New("no podman")), fail: "podman"},
 				{do: say("skipped", nil)},
-				{section: "h", header: "Hostname", always: true, do: say("Hostname: dut", nil)},
+				{do: say("always", nil), always: true},
 			}}},
-			want: "<setup Setup|ERROR: no network|<h Hostname|Hostname: dut|h>|setup>", wantCode: 1, wantBy: "connect"},
+			want: "<start Start|ERROR: no podman|always|start>", wantCode: 1, wantBy: "podman"},
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer
@@ -102,3 +107,54 @@ func simplify(s string) string {
 }
 
 func stamped(l string) string { return strings.TrimPrefix(l, "[   0.00]: ") }
+
+// TestBootSections runs the boot's steps, each stubbed, and checks their
+// sections (docs/cmdline.md, "Sections"): flat, every one on a run that
+// goes well, from -connect to the end after the network failed.
+func TestBootSections(t *testing.T) {
+	setup := "+b2c_setup -b2c_setup +runtime_info -runtime_info +load_modules -load_modules " +
+		"+mount_cache_partition -mount_cache_partition +connect -connect"
+	for _, tt := range []struct {
+		name string
+		fail string // the step that fails, by its fail name
+		want string
+	}{
+		{"a run that goes well", "", setup + " +ntp_set -ntp_set +parse_extra_cmdline -parse_extra_cmdline " +
+			"+set_hostname -set_hostname +set_keymap -set_keymap +start_pipeline -start_pipeline +cleanup -cleanup"},
+		{"no network", "connect", setup},
+		{"a bad option", "cmdline", "+b2c_setup -b2c_setup +runtime_info -runtime_info +load_modules -load_modules " +
+			"+mount_cache_partition -mount_cache_partition"},
+	} {
+		var out bytes.Buffer
+		a := &agent{con: console.New(&out, func() time.Duration { return 0 }, time.Now), cfg: &cmdline.Config{}}
+		steps := stub(a.steps(), tt.fail)
+		if tt.fail == "" {
+			a.engine = &podman.Engine{} // the cleanup's when: podman answered
+		}
+		a.run(context.Background(), steps)
+		if got := strings.Join(console.Sections(out.String()), " "); got != tt.want {
+			t.Errorf("%s: sections\n%s\nwant\n%s", tt.name, got, tt.want)
+		}
+	}
+}
+
+// stub replaces what steps do with nothing, or an error for the step
+// whose fail name is fail, and checks that no step inside a section has a
+// section of its own.
+func stub(steps []step, fail string) []step {
+	out := make([]step, len(steps))
+	for i, s := range steps {
+		s.do = func(context.Context) error { return nil }
+		if s.fail != "" && s.fail == fail {
+			s.do = func(context.Context) error { return errors.New(fail + " failed") }
+		}
+		for _, in := range s.steps {
+			if in.section != "" {
+				panic("the section " + s.section + " holds the section " + in.section)
+			}
+		}
+		s.steps = stub(s.steps, fail)
+		out[i] = s
+	}
+	return out
+}

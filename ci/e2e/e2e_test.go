@@ -17,6 +17,7 @@ func TestSuccess(t *testing.T) {
 	}
 	// The lines lab software parses, byte for byte (docs/cmdline.md, "Console output").
 	for _, re := range []string{
+		`(?m)^\x1b\[0Ksection_end:\d+:b2c_kernel_boot\r\x1b\[0K$`,
 		`(?m)^\x1b\[0Ksection_start:\d+:b2c_setup\[collapsed=true\]\r\x1b\[0K`,
 		`(?m)^\x1b\[0Ksection_end:\d+:b2c_setup\r\x1b\[0K$`,
 		`(?m)^\x1b\[0Ksection_start:\d+:container_run\r\x1b\[0K`,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 )
@@ -66,5 +67,23 @@ func TestTeeGoesOnPastAFailure(t *testing.T) {
 	}
 	if _, err := Tee(failing{}).Write([]byte("x")); err == nil {
 		t.Error("Tee of only failing writers returned no error")
+	}
+}
+
+func TestSections(t *testing.T) {
+	c, b := newTest()
+	b.WriteString("[    1.234567] Linux version\r\n")
+	c.SectionEnd("b2c_kernel_boot")
+	c.SectionStart("b2c_setup", "Setting up", true)
+	c.Logf("section_start:1:not_a_marker")
+	c.SectionEnd("b2c_setup")
+	c.SectionStart("container_run", "Running", false)
+	c.SectionEnd("container_run")
+	got, want := Sections(b.String()), []string{"-b2c_kernel_boot", "+b2c_setup", "-b2c_setup", "+container_run", "-container_run"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Sections = %q, want %q", got, want)
+	}
+	if got := Sections("no markers\n"); got != nil {
+		t.Errorf("Sections of a console without markers = %q, want none", got)
 	}
 }

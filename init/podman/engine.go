@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -41,6 +42,9 @@ type Engine struct {
 	// Storage is podman's graph root, named with its free space when a
 	// pull runs out of it.
 	Storage string
+
+	mu      sync.Mutex
+	created map[string]*podmanspec.Request // by ID, from Create to Run or Start
 }
 
 // Connect waits until the podman service answers on uri (unix:///...) or
@@ -52,7 +56,8 @@ func Connect(ctx context.Context, uri string, con *console.Console, stdin *os.Fi
 		// outlive ctx, which only bounds the wait.
 		conn, err := bindings.NewConnection(context.WithoutCancel(ctx), uri)
 		if err == nil {
-			return &Engine{conn: conn, con: con, stdin: stdin, out: out, tries: 5, backoff: time.Second}, nil
+			return &Engine{conn: conn, con: con, stdin: stdin, out: out, tries: 5, backoff: time.Second,
+				created: map[string]*podmanspec.Request{}}, nil
 		}
 		select {
 		case <-ctx.Done():
@@ -139,12 +144,13 @@ func (e *Engine) space() string {
 	return fmt.Sprintf("%s (%d MiB free of %d MiB)", e.Storage, mb(st.Bavail), mb(st.Blocks))
 }
 
-func (e *Engine) create(ctx context.Context, c cmdline.Container, env []string) (*podmanspec.Request, string, error) {
-	e.con.SectionStart("create_container", "Pulling and creating the container", true)
-	defer e.con.SectionEnd("create_container")
+// Create implements pipeline.Engine.
+func (e *Engine) Create(parent context.Context, c cmdline.Container, env []string) (string, error) {
+	ctx, cancel := e.ctx(parent)
+	defer cancel()
 	r, err := podmanspec.Parse(c.Args)
 	if err != nil {
-		return nil, "", err
+		return "", err
 	}
 	if r.Spec.Env == nil {
 		r.Spec.Env = map[string]string{}
@@ -154,29 +160,42 @@ func (e *Engine) create(ctx context.Context, c cmdline.Container, env []string) 
 		r.Spec.Env[k] = v
 	}
 	if err := e.pull(ctx, r); err != nil {
-		return nil, "", err
+		return "", err
 	}
 	for try := 1; ; try++ {
 		resp, err := containers.CreateWithSpec(ctx, r.Spec, nil)
 		if err == nil {
-			return r, resp.ID, nil
+			e.mu.Lock()
+			e.created[resp.ID] = r
+			e.mu.Unlock()
+			return resp.ID, nil
 		}
 		if try >= e.tries || ctx.Err() != nil {
-			return nil, "", fmt.Errorf("create %s: %w", r.Image, err)
+			return "", fmt.Errorf("create %s: %w", r.Image, err)
 		}
 		e.con.Warnf("create %s failed (try %d): %v", r.Image, try, err)
 		time.Sleep(time.Duration(try) * 200 * time.Millisecond)
 	}
 }
 
+// request returns what Create made the container from, once.
+func (e *Engine) request(id string) *podmanspec.Request {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := e.created[id]
+	delete(e.created, id)
+	if r == nil {
+		// Not created here: run it as podman would, by its ID.
+		r = &podmanspec.Request{Image: id}
+	}
+	return r
+}
+
 // Run implements pipeline.Engine.
-func (e *Engine) Run(parent context.Context, c cmdline.Container, env []string) (int, error) {
+func (e *Engine) Run(parent context.Context, id string) (int, error) {
 	ctx, cancel := e.ctx(parent)
 	defer cancel()
-	r, id, err := e.create(ctx, c, env)
-	if err != nil {
-		return 0, err
-	}
+	r := e.request(id)
 	var stdin io.Reader
 	if r.Interactive {
 		stdin = e.stdin
@@ -218,17 +237,14 @@ func (e *Engine) Run(parent context.Context, c cmdline.Container, env []string) 
 }
 
 // Start implements pipeline.Engine.
-func (e *Engine) Start(parent context.Context, c cmdline.Container, env []string) (string, error) {
+func (e *Engine) Start(parent context.Context, id string) error {
 	ctx, cancel := e.ctx(parent)
 	defer cancel()
-	r, id, err := e.create(ctx, c, env)
-	if err != nil {
-		return "", err
-	}
+	r := e.request(id)
 	if err := containers.Start(ctx, id, nil); err != nil {
-		return "", fmt.Errorf("start %s: %w", r.Image, err)
+		return fmt.Errorf("start %s: %w", r.Image, err)
 	}
-	return id, nil
+	return nil
 }
 
 // Stop implements pipeline.Engine: it stops a container, waiting up to 10

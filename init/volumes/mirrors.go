@@ -10,7 +10,6 @@ import (
 	"github.com/b2c-dev/b2c/init/cmdline"
 	"github.com/b2c-dev/b2c/init/fetch"
 	"github.com/b2c-dev/b2c/init/mirror"
-	"github.com/b2c-dev/b2c/init/pipeline"
 )
 
 // setupMirrors makes the S3 clients and the mirrors of the volumes that
@@ -76,8 +75,22 @@ func targets(v cmdline.Volume, clients map[string]*mirror.Client) (from, to *mir
 
 // At runs the pulls and pushes of a moment (mirror.PipelineStart, ...),
 // and returns the first error, after trying them all. Each failure is an
-// ERROR line naming the volume and the bucket.
+// ERROR line naming the volume and the bucket. The push_on=changes volumes
+// are watched from a pipeline_start whose pulls all succeeded to the
+// pipeline_end, whose pushes come after the watches stopped. It
+// implements pipeline.Hooks.
 func (s *Storage) At(ctx context.Context, moment string) error {
+	if moment == mirror.PipelineEnd {
+		s.stopWatching()
+	}
+	first := s.transfer(ctx, moment)
+	if moment == mirror.PipelineStart && first == nil {
+		s.watch(ctx)
+	}
+	return first
+}
+
+func (s *Storage) transfer(ctx context.Context, moment string) error {
 	var first error
 	for _, st := range mirror.StepsAt(s.vols, moment) {
 		if err := s.step(ctx, st); err != nil {
@@ -123,10 +136,10 @@ func list(s []string, n int) string {
 	return strings.Join(s, ", ")
 }
 
-// Watch pushes the changes of the push_on=changes volumes until
-// StopWatching. A failed push there is a warning: the next one, or the
+// watch pushes the changes of the push_on=changes volumes until
+// stopWatching. A failed push there is a warning: the next one, or the
 // final push at the pipeline's end, tries again.
-func (s *Storage) Watch(ctx context.Context) {
+func (s *Storage) watch(ctx context.Context) {
 	ctx, s.stop = context.WithCancel(ctx)
 	// A change is pushed once the volume has been quiet for a second, or
 	// 10 s after it began for files written all the time.
@@ -151,36 +164,10 @@ func (s *Storage) Watch(ctx context.Context) {
 	}
 }
 
-// StopWatching stops the watches of Watch, and waits for a push under way.
-func (s *Storage) StopWatching() {
+// stopWatching stops the watches of watch, and waits for a push under way.
+func (s *Storage) stopWatching() {
 	if s.stop != nil {
 		s.stop()
 		s.watches.Wait()
 	}
-}
-
-// Engine wraps e so that the container_start and container_end moments
-// run around each container of the pipeline.
-func (s *Storage) Engine(e pipeline.Engine) pipeline.Engine {
-	return momentEngine{e, s.At}
-}
-
-// momentEngine runs the container_start and container_end steps around
-// each container of the pipeline. A failed pull at the start fails the
-// container without running it; a failed push at the end fails it too
-// (the step printed its ERROR).
-type momentEngine struct {
-	pipeline.Engine
-	at func(ctx context.Context, moment string) error
-}
-
-func (m momentEngine) Run(ctx context.Context, c cmdline.Container, env []string) (int, error) {
-	if err := m.at(ctx, mirror.ContainerStart); err != nil {
-		return pipeline.ExitEngine, err
-	}
-	code, err := m.Engine.Run(ctx, c, env)
-	if perr := m.at(ctx, mirror.ContainerEnd); perr != nil && code == 0 {
-		code = 1
-	}
-	return code, err
 }

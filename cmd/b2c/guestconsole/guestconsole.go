@@ -37,7 +37,7 @@ var (
 	endLine    = regexp.MustCompile(`^\[ *\d+\.\d\d\]: Execution is over, pipeline status: (\d+)$`)
 	// A section marker opens or closes a collapsible section on its
 	// line: \e[0Ksection_start:EPOCH:NAME[collapsed=true]\r\e[0K.
-	section = regexp.MustCompile(`\x1b\[0Ksection_(start|end):\d+:([a-z_]+)`)
+	section = regexp.MustCompile(`\x1b\[0Ksection_(start|end):\d+:([a-z0-9_]+)`)
 )
 
 // Reader classifies the lines of one console, in order.
