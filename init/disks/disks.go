@@ -196,19 +196,41 @@ func read(dir, name string) (Device, error) {
 	return d, nil
 }
 
-// Blkid probes a device with blkid's low-level probe (-p), which reads the
-// device itself rather than a cache, and also reports the GPT entry.
-func Blkid(ctx context.Context, path string) (map[string]string, error) {
-	cmd := exec.CommandContext(ctx, "/sbin/blkid", "-p", "-o", "export", path)
-	out, err := cmd.Output()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) && ee.ExitCode() == 2 {
-		err = nil // nothing found on the device
+// Runner runs cmd to its end and returns its exit code. In PID 1 it is the
+// reaper's RunCmd: a plain cmd.Wait races with the reaper for the child's
+// exit status, and a probe that lost the race once "failed" on a healthy
+// disk.
+type Runner func(ctx context.Context, cmd *exec.Cmd) (int, error)
+
+// Blkid returns the probe that runs blkid's low-level probe (-p) through
+// run: it reads the device itself rather than a cache, and also reports
+// the GPT entry. Its output goes to a file, read once blkid has exited, so
+// that none of it is lost to a copy still under way.
+func Blkid(run Runner) Probe {
+	return func(ctx context.Context, path string) (map[string]string, error) {
+		out, err := os.CreateTemp("", "blkid-")
+		if err != nil {
+			return nil, fmt.Errorf("blkid %s: %w", path, err)
+		}
+		defer os.Remove(out.Name())
+		defer out.Close()
+		cmd := exec.Command("/sbin/blkid", "-p", "-o", "export", path)
+		cmd.Stdout = out
+		code, err := run(ctx, cmd)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("blkid %s: %w", path, err)
+		case code == 2:
+			return map[string]string{}, nil // nothing found on the device
+		case code != 0:
+			return nil, fmt.Errorf("blkid %s: exit status %d", path, code)
+		}
+		b, err := os.ReadFile(out.Name())
+		if err != nil {
+			return nil, fmt.Errorf("blkid %s: %w", path, err)
+		}
+		return ParseExport(string(b)), nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("blkid %s: %w", path, err)
-	}
-	return ParseExport(string(out)), nil
 }
 
 // ParseExport parses blkid's -o export output.

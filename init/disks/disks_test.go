@@ -3,7 +3,10 @@ package disks
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -166,4 +169,46 @@ func TestWaitNode(t *testing.T) {
 	if err := WaitNode(context.Background(), filepath.Join(dir, "none"), 0); err == nil {
 		t.Errorf("WaitNode(missing) = nil, want an error")
 	}
+}
+
+// TestBlkid: the probe runs blkid through the runner it is given (the
+// reaper's, in PID 1) and reads its output once it has exited.
+func TestBlkid(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		out     string
+		code    int
+		runErr  error
+		want    map[string]string
+		wantErr string
+	}{
+		{"found", "TYPE=ext4\nLABEL=B2C_CACHE\nPTTYPE=gpt\n", 0, nil, map[string]string{"TYPE": "ext4", "LABEL": "B2C_CACHE", "PTTYPE": "gpt"}, ""},
+		{"nothing", "", 2, nil, map[string]string{}, ""},
+		{"failed", "", 4, nil, nil, "blkid /dev/vdb: exit status 4"},
+		{"not run", "", -1, errors.New("start /sbin/blkid: no such file"), nil, "blkid /dev/vdb: start /sbin/blkid: no such file"},
+	} {
+		var args []string
+		run := func(ctx context.Context, cmd *exec.Cmd) (int, error) {
+			args = cmd.Args
+			if tt.runErr != nil {
+				return -1, tt.runErr
+			}
+			io.WriteString(cmd.Stdout, tt.out)
+			return tt.code, nil
+		}
+		got, err := Blkid(run)(context.Background(), "/dev/vdb")
+		if fmt.Sprint(err) != fmt.Sprint(errorOrNil(tt.wantErr)) || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: Blkid = %v, %v; want %v, %q", tt.name, got, err, tt.want, tt.wantErr)
+		}
+		if want := []string{"/sbin/blkid", "-p", "-o", "export", "/dev/vdb"}; !reflect.DeepEqual(args, want) {
+			t.Errorf("%s: ran %q, want %q", tt.name, args, want)
+		}
+	}
+}
+
+func errorOrNil(s string) error {
+	if s == "" {
+		return nil
+	}
+	return errors.New(s)
 }

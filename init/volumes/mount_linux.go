@@ -69,7 +69,7 @@ func (s *Storage) mountCache(ctx context.Context, p mountPlan) string {
 			con.Warnf("cache device: %v", err)
 		}
 	}
-	devs, err := disks.List(ctx, "/sys", "/dev", disks.Blkid)
+	devs, err := disks.List(ctx, "/sys", "/dev", disks.Blkid(s.run))
 	if err != nil {
 		con.Warnf("%v", err)
 	}
@@ -97,7 +97,7 @@ func (s *Storage) enableSwap(ctx context.Context) {
 	switch {
 	case err != nil:
 	case p.kind == swapDevice:
-		err = swapOnDevice(ctx, p.path)
+		err = swapOnDevice(ctx, p.path, s.run)
 	case p.kind == swapOnFile:
 		err = swap.File(p.path, p.size)
 	default:
@@ -117,15 +117,18 @@ func (s *Storage) enableSwap(ctx context.Context) {
 }
 
 // swapOnDevice enables swap on a device, formatting it when blank, never
-// over a file system.
-func swapOnDevice(ctx context.Context, dev string) error {
+// over a file system or a partition table (b2c.swap=/dev/sdX on a whole
+// disk would write its header over the table).
+func swapOnDevice(ctx context.Context, dev string, run disks.Runner) error {
 	if err := disks.WaitNode(ctx, dev, deviceWait); err != nil {
 		return err
 	}
-	kv, err := disks.Blkid(ctx, dev)
+	kv, err := disks.Blkid(run)(ctx, dev)
 	switch {
 	case err != nil:
 		return err
+	case kv["PTTYPE"] != "":
+		return fmt.Errorf("%s holds a %s partition table: not using it as swap (name one of its partitions)", dev, kv["PTTYPE"])
 	case kv["TYPE"] != "" && kv["TYPE"] != "swap":
 		return fmt.Errorf("%s holds a %s file system: not using it as swap", dev, kv["TYPE"])
 	}
