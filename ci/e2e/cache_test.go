@@ -167,6 +167,40 @@ func TestCacheAuto(t *testing.T) {
 	}
 }
 
+// TestCacheRepair: a cache that no longer mounts (a group descriptor's
+// checksum broken on the host) is repaired by e2fsck, not reformatted:
+// what it held is still there, and the run says so with a WARNING.
+func TestCacheRepair(t *testing.T) {
+	img := sparseDisk(t, 512<<20)
+	disk := vm.Disk(img)
+	const keep = `sh -c 'test -f /s/marker && echo marker=kept || echo marker=gone; date > /s/marker; echo cache-ok'`
+	v := boot(t, disk, "b2c.cache_device=auto", run("-v /storage:/s", keep))
+	expect(t, v, `^marker=gone$`)
+	if got := status(t, v); got != 0 {
+		t.Fatalf("first boot: pipeline status = %d, want 0", got)
+	}
+	p := partitions(t, img)[0]
+	loop, err := exec.Command("losetup", "-f", "--show", "-o", itoa(p.offset), "--sizelimit", itoa(p.size), img).Output()
+	if err != nil {
+		t.Fatalf("losetup: %v", err)
+	}
+	dev := strings.TrimSpace(string(loop))
+	out, err := exec.Command("debugfs", "-w", "-R", "set_bg 0 checksum 0x1234", dev).CombinedOutput()
+	exec.Command("losetup", "-d", dev).Run()
+	if err != nil {
+		t.Fatalf("debugfs: %v: %s", err, out)
+	}
+	v = boot(t, disk, "b2c.cache_device=auto", run("-v /storage:/s", keep))
+	expect(t, v, `WARNING: the cache partition /dev/vda1 did not mount \(.*\): e2fsck repaired it`)
+	expect(t, v, `^marker=kept$`)
+	if got := status(t, v); got != 0 {
+		t.Errorf("boot on the damaged cache: pipeline status = %d, want 0", got)
+	}
+	if q := partitions(t, img); len(q) != 1 || q[0].uuid != p.uuid {
+		t.Errorf("after the repair: partitions %+v, want the same file system (UUID %s)", q, p.uuid)
+	}
+}
+
 // TestCacheAutoKeepsData: a disk that holds an unlabelled ext4 with a
 // file is not a blank disk: auto leaves it alone with a WARNING that says
 // what it holds and how to claim it, the run goes on in RAM, and the file

@@ -55,6 +55,17 @@ func Setup(ctx context.Context, plan Plan, dir string, run Runner) (dev string, 
 		return "", nil, err
 	}
 	err = unix.Mount(dev, dir, fstype, unix.MS_NOATIME, "")
+	if err != nil && plan.Ours && !formatted && fstype == "ext4" {
+		// The cache holds volumes too (persistent, fscrypt): repair it
+		// if e2fsck can, before anything is lost.
+		if ferr := fsck(ctx, dev, run); ferr == nil {
+			if merr := unix.Mount(dev, dir, fstype, unix.MS_NOATIME, ""); merr == nil {
+				return dev, append(warnings, fmt.Sprintf("the cache partition %s did not mount (%v): e2fsck repaired it", dev, err)), nil
+			}
+		} else {
+			warnings = append(warnings, ferr.Error())
+		}
+	}
 	if err != nil && plan.Ours && !formatted {
 		// A cache that cannot be mounted must never block the run: it
 		// only holds what the next pull brings back.
@@ -134,6 +145,23 @@ func format(ctx context.Context, dev string, run Runner) error {
 	}
 	if err != nil {
 		return fmt.Errorf("format %s: %w", dev, err)
+	}
+	return nil
+}
+
+// fsck repairs the ext4 file system on dev with e2fsck's automatic
+// (preen) mode, which fixes what is safe to fix without a person; exit
+// codes 1 and 2 say it corrected errors.
+func fsck(ctx context.Context, dev string, run Runner) error {
+	var out bytes.Buffer
+	cmd := exec.Command("/sbin/e2fsck", "-p", dev)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	code, err := run(ctx, cmd)
+	if err == nil && code > 2 {
+		err = fmt.Errorf("exit %d: %s", code, strings.TrimSpace(out.String()))
+	}
+	if err != nil {
+		return fmt.Errorf("e2fsck -p %s could not repair it: %w", dev, err)
 	}
 	return nil
 }

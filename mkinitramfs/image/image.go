@@ -61,6 +61,7 @@ func Defaults() Config {
 			"/usr/bin/crun",
 			"/usr/bin/conmon",
 			"/sbin/mke2fs", // formats the cache partition (b2c.cache_device)
+			"/sbin/e2fsck", // repairs it when it does not mount, before any reformat
 			"/sbin/blkid",  // finds it, and tells labelled partitions to leave alone
 			"/etc/ssl/certs/ca-certificates.crt",
 			// b2c.keymap: Debian's loadkeys (kbd) and PC keymaps (console-data).
