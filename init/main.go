@@ -9,8 +9,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/b2c-dev/b2c/init/cmdline"
 	"github.com/b2c-dev/b2c/init/console"
@@ -35,6 +38,12 @@ func main() {
 		podman: &podman.Service{URI: "unix:///run/podman/podman.sock", Log: "/run/podman.log", Spawn: rp.Start},
 	}
 	go rp.Run(context.Background())
+	// A --pid=host container can signal PID 1, and Go's default answer to
+	// SIGTERM, SIGHUP and SIGINT is to exit: the kernel panics when PID 1
+	// exits. They are caught and dropped, not ignored: an ignored signal
+	// stays ignored in every child (podman, containers), a caught one
+	// gets its default back at exec.
+	signal.Notify(make(chan os.Signal, 1), unix.SIGTERM, unix.SIGHUP, unix.SIGINT)
 	a.boot(context.Background())
 	a.end()
 }

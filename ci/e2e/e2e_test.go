@@ -90,3 +90,14 @@ func TestOrphansReaped(t *testing.T) {
 		t.Errorf("pipeline status = %d, want 0", got)
 	}
 }
+
+// TestSignalPID1: a container in the host's PID namespace sends SIGTERM,
+// SIGHUP and SIGINT to PID 1; the agent goes on (Go's default would exit
+// PID 1, and the kernel would panic) and the run ends normally.
+func TestSignalPID1(t *testing.T) {
+	v := boot(t, run("--pid=host", `sh -c 'kill -TERM 1; kill -HUP 1; kill -INT 1; sleep 1; echo still-here'`))
+	expect(t, v, `^still-here$`)
+	if got := status(t, v); got != 0 {
+		t.Errorf("pipeline status = %d, want 0", got)
+	}
+}
