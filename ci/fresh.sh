@@ -43,6 +43,14 @@ stamp() { while IFS= read -r l; do printf '%5d %s\n' $((SECONDS - start)) "$l"; 
 	# what the README assumes before its first command.
 	mmdebstrap --quiet --include=git,make,ca-certificates bookworm "$root" "$sources"
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
+	# The certificate authorities this machine added to Debian's (a
+	# network that inspects TLS on its way out has its own): without them
+	# the Go module proxy is out of reach from the root, as it would be
+	# from any new machine on that network until its admin adds them.
+	if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+		cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+		chroot "$root" update-ca-certificates >/dev/null
+	fi
 	echo "fresh: copying Go $(go env GOVERSION) from $goroot"
 	cp -a "$goroot" "$root/usr/local/go"
 	echo "fresh: cloning $(git -C "$repo" rev-parse --short HEAD)"
