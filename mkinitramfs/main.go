@@ -96,7 +96,8 @@ func writeLicences(archive, dir string) error {
 		DocDir:   "/usr/share/doc",
 		Own:      "LICENSE",
 		// The kernel is built from it; its binary ships beside the archive.
-		Extra: []string{"linux-source-6.1"},
+		Extra:     []string{"linux-source-6.1"},
+		Generated: map[string]string{"etc/ssl/certs/ca-certificates.crt": "ca-certificates"},
 		Dpkg: func(ctx context.Context, args ...string) ([]byte, error) {
 			return exec.CommandContext(ctx, "dpkg-query", args...).Output()
 		},

@@ -40,6 +40,10 @@ type Config struct {
 	DocDir   string   // Debian's /usr/share/doc
 	Own      string   // b2c's own licence file
 	Extra    []string // Debian packages the release holds outside the archive (linux-source-6.1)
+	// Generated maps files that no package owns, because a package's
+	// script makes them at install time, to that package (archive path →
+	// package): /etc/ssl/certs/ca-certificates.crt, from ca-certificates.
+	Generated map[string]string
 	// Dpkg runs dpkg-query with args and returns its standard output; a
 	// path no package owns is left out of the output, not an error.
 	Dpkg func(ctx context.Context, args ...string) ([]byte, error)
@@ -98,7 +102,9 @@ func Read(ctx context.Context, cfg Config, archive string) (*Inventory, error) {
 	}
 	byPkg := map[string][]string{}
 	for _, name := range other {
-		if p, ok := owners[name]; ok {
+		if p, ok := cfg.Generated[name]; ok {
+			byPkg[p] = append(byPkg[p], name)
+		} else if p, ok := owners[name]; ok {
 			byPkg[p] = append(byPkg[p], name)
 		} else {
 			inv.Own = append(inv.Own, name)

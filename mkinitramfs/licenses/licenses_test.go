@@ -79,9 +79,10 @@ func TestReadWrite(t *testing.T) {
 	}
 	archive := filepath.Join(dir, "initramfs.cpio.zst")
 	writeArchive(t, archive, map[string][]byte{
-		"bin/init":                   prog,
-		"usr/bin/crun":               crun,
-		"etc/containers/policy.json": []byte("{}"),
+		"bin/init":                          prog,
+		"usr/bin/crun":                      crun,
+		"etc/containers/policy.json":        []byte("{}"),
+		"etc/ssl/certs/ca-certificates.crt": []byte("certs"),
 	})
 	goenv, err := exec.Command("go", "env", "GOMODCACHE", "GOROOT").Output()
 	if err != nil {
@@ -92,6 +93,7 @@ func TestReadWrite(t *testing.T) {
 	os.WriteFile(own, []byte("our licence\n"), 0o644)
 	cfg := Config{
 		ModCache: env[0], GoRoot: env[1], DocDir: "/usr/share/doc", Own: own,
+		Generated: map[string]string{"etc/ssl/certs/ca-certificates.crt": "ca-certificates"},
 		Dpkg: func(ctx context.Context, args ...string) ([]byte, error) {
 			return exec.CommandContext(ctx, "dpkg-query", args...).Output()
 		},
@@ -104,8 +106,12 @@ func TestReadWrite(t *testing.T) {
 	if got, want := inv.Own, []string{"etc/containers/policy.json"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Own = %q, want %q", got, want)
 	}
-	if len(inv.Packages) != 1 || inv.Packages[0].Name != "crun" || inv.Packages[0].Source != "crun" {
-		t.Errorf("Packages = %+v, want crun alone", inv.Packages)
+	var pkgs []string
+	for _, p := range inv.Packages {
+		pkgs = append(pkgs, p.Name+"="+strings.Join(p.Files, ","))
+	}
+	if want := []string{"ca-certificates=etc/ssl/certs/ca-certificates.crt", "crun=usr/bin/crun"}; !reflect.DeepEqual(pkgs, want) {
+		t.Errorf("Packages = %q, want %q", pkgs, want)
 	}
 	mods := map[string]bool{}
 	for _, m := range inv.Programs["bin/init"] {
