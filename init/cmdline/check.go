@@ -121,6 +121,18 @@ func (c *checker) filesystemNames() []string {
 
 var cacheKeywords = []string{"none", "auto", "reset"}
 
+// NoCache reports whether b2c.cache_device certainly gives no cache, so
+// that images, volumes and a swap file would live in RAM: none, a word
+// that is neither a keyword nor a b2c.filesystem name, or a network block
+// device, which b2c does not connect yet. Whether auto or a device finds
+// a cache is known only at boot.
+func (c *Config) NoCache() bool {
+	v := c.CacheDevice
+	named := slices.ContainsFunc(c.Filesystems, func(f Filesystem) bool { return f.Name == v })
+	return v == "none" || nbdRE.MatchString(v) ||
+		!named && !slices.Contains(cacheKeywords, v) && !strings.HasPrefix(v, "/dev/")
+}
+
 // deviceNameRE matches a device's name without its /dev/.
 var deviceNameRE = regexp.MustCompile(`^(sd[a-z]+|vd[a-z]+|hd[a-z]+|xvd[a-z]+|nvme[0-9]+n[0-9]+|mmcblk[0-9]+|nbd[0-9]+)(p?[0-9]+)?$`)
 
@@ -167,8 +179,8 @@ func (c *checker) swap() {
 	switch {
 	case sw.Device != "":
 		c.nbd(tok, "b2c.swap", sw.Device, "no swap")
-	case sw.Size > 0 && c.cfg.CacheDevice == "none":
-		c.add(tok, "b2c.swap", false, "a swap file needs the cache (b2c.cache_device), which is none: no swap")
+	case sw.Size > 0 && c.cfg.NoCache():
+		c.add(tok, "b2c.swap", false, "a swap file needs the cache, and b2c.cache_device=%s gives none: no swap", c.cfg.CacheDevice)
 	}
 }
 
@@ -215,8 +227,8 @@ func (c *checker) volumes() {
 			c.undefined(tok, "b2c.volume", false, "b2c.filesystem", "", v.Filesystem,
 				fmt.Sprintf("the volume's files go to /mnt/%s/%s, in RAM", v.Filesystem, v.Name), c.filesystemNames())
 		}
-		if v.FscryptKey != "" && c.cfg.CacheDevice == "none" {
-			c.problem(tok, "b2c.volume", true, "fscrypt_key needs the cache, and b2c.cache_device is none: the volume step fails, no container runs")
+		if v.FscryptKey != "" && c.cfg.NoCache() {
+			c.problem(tok, "b2c.volume", true, "fscrypt_key needs the cache, and b2c.cache_device=%s gives none: the volume step fails, no container runs", c.cfg.CacheDevice)
 		}
 		c.moments(tok, v)
 	}

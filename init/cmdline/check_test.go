@@ -49,9 +49,12 @@ func TestCheck(t *testing.T) {
 		{"swap on defined nbd", `b2c.nbd=/dev/nbd0,host=gw,port=10809 b2c.swap=/dev/nbd0`,
 			[]string{"WARNING: b2c.swap=/dev/nbd0: b2c does not connect b2c.nbd devices yet: /dev/nbd0 will not appear, no swap"}},
 		{"fscrypt without a cache", `b2c.volume=s,fscrypt_key=` + key64,
-			[]string{"ERROR: b2c.volume=s,fscrypt_key=*****: fscrypt_key needs the cache, and b2c.cache_device is none: the volume step fails, no container runs"}},
+			[]string{"ERROR: b2c.volume=s,fscrypt_key=*****: fscrypt_key needs the cache, and b2c.cache_device=none gives none: the volume step fails, no container runs"}},
 		{"swap file without a cache", `b2c.swap=4G`,
-			[]string{"WARNING: b2c.swap=4G: a swap file needs the cache (b2c.cache_device), which is none: no swap"}},
+			[]string{"WARNING: b2c.swap=4G: a swap file needs the cache, and b2c.cache_device=none gives none: no swap"}},
+		{"swap file on a cache that will not be", `b2c.swap=4G b2c.cache_device=/dev/nbd0 b2c.nbd=/dev/nbd0,host=gw,port=1`,
+			[]string{"WARNING: b2c.cache_device=/dev/nbd0: b2c does not connect b2c.nbd devices yet: /dev/nbd0 will not appear, the cache is in RAM",
+				"WARNING: b2c.swap=4G: a swap file needs the cache, and b2c.cache_device=/dev/nbd0 gives none: no swap"}},
 		{"last cache_device wins", `b2c.cache_device=nnoe b2c.cache_device=none`, nil},
 
 		// b. A keyword's typo read as a host.
