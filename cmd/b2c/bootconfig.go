@@ -35,6 +35,25 @@ func configName(format string) (string, bool) {
 	return "", false
 }
 
+const bootConfigUsage = `usage: b2c boot-config FORMAT [-kernel P] [-initrd P] [-mac MAC] [-o DIR] [CMDLINE | -f FILE | -]
+
+Writes a boot loader configuration that boots b2c with the command line.
+FORMAT is one of %s. The command line must lint without
+errors (b2c lint; its warnings go to stderr).
+
+  -kernel P   the kernel, as the boot loader names it (TFTP path, URL, ESP
+              path); default %s
+  -initrd P   the initramfs, as the boot loader names it; default %s
+  -mac MAC    syslinux: name the file for this NIC (pxelinux.cfg/01-...)
+              instead of pxelinux.cfg/default
+  -o DIR      write the file under DIR at its conventional name, and print
+              its path; without it, the configuration goes to stdout
+  -f FILE     read the command line from FILE (or give it as arguments, or
+              on stdin with - or nothing)
+
+Exit status: 0 written, 1 the command line has errors, 2 usage.
+`
+
 // bootConfig writes a boot loader configuration for a command line:
 //
 //	b2c boot-config FORMAT [-kernel P] [-initrd P] [-mac MAC] [-o DIR] [CMDLINE | -f FILE | -]
@@ -43,6 +62,10 @@ func configName(format string) (string, bool) {
 // configuration goes to stdout, or, with -o, to its conventional name
 // under DIR, whose path is printed.
 func bootConfig(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if wantsHelp(args) {
+		fmt.Fprintf(stdout, bootConfigUsage, strings.Join(bootcfg.Formats(), ", "), defaultKernel, defaultInitrd)
+		return nil
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return errUsage{"boot-config needs a format: " + strings.Join(bootcfg.Formats(), ", ")}
 	}
@@ -114,11 +137,12 @@ func cmdlineArg(file string, args []string, stdin io.Reader) (string, error) {
 // when one is an error: a configuration that boots into "invalid option"
 // on a hundred machines helps no one.
 func lintQuiet(text string, w io.Writer) error {
-	r := cmdline.Parse(text)
-	for _, d := range r.Diagnostics {
+	failed := false
+	for _, d := range diagnostics(cmdline.Parse(text)) {
 		fmt.Fprintln(w, d)
+		failed = failed || d.Error
 	}
-	if r.Err() != nil {
+	if failed {
 		return exitError(1)
 	}
 	return nil

@@ -10,6 +10,17 @@ import (
 	"github.com/b2c-dev/b2c/init/cmdline"
 )
 
+const diskUsage = `usage: b2c disk [-kernel P] [-initrd P] [-cache-size SIZE] [-esp-size SIZE] [-loader EFI] IMAGE [CMDLINE | -f FILE | -]
+       b2c disk --update IMAGE [-kernel P] [-initrd P] [CMDLINE | -f FILE | -]
+
+Makes a UEFI-bootable GPT disk image (systemd-boot, the kernel, the
+initramfs and the command line on an EFI system partition, and an empty
+B2C_CACHE partition with -cache-size), or updates one: --update replaces
+only what it is given, and keeps the image's command line without one.
+The command line must lint without errors (b2c lint).
+
+`
+
 // disk makes or updates the disk image of the flash-and-reboot path:
 //
 //	b2c disk [-kernel P] [-initrd P] [-cache-size SIZE] [-esp-size SIZE] [-loader EFI] IMAGE [CMDLINE | -f FILE | -]
@@ -27,6 +38,10 @@ func disk(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	espSize := fs.String("esp-size", "", "size of the EFI system partition; by default twice the boot files and 32M")
 	loader := fs.String("loader", diskimg.DefaultLoader, "systemd-boot's EFI binary")
 	file := fs.String("f", "", "read the command line from this file")
+	if wantsHelp(args) {
+		diskHelp(fs, stdout)
+		return nil
+	}
 	if err := fs.Parse(args); err != nil {
 		return errUsage{err.Error()}
 	}
@@ -91,4 +106,12 @@ func disk(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", rest[0])
 	return nil
+}
+
+// diskHelp prints b2c disk's usage, with its flags.
+func diskHelp(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprint(w, diskUsage)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprint(w, "\nExit status: 0 written, 1 the command line has errors or the image failed, 2 usage.\n")
 }

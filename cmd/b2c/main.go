@@ -31,6 +31,7 @@ commands:
                                    run IMAGE in a b2c VM (QEMU); exit with the
                                    pipeline status, 255 if the VM gave none
                                    (b2c run -h)
+  help [COMMAND]                   this text, or COMMAND's (b2c COMMAND -h)
 `
 
 // errUsage makes main exit 2.
@@ -87,11 +88,26 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return disk(args[1:], stdin, stdout, stderr)
 	case "run":
 		return runVM(ctx, args[1:], stdout, stderr)
-	case "-h", "--help", "help":
+	case "-h", "-help", "--help", "help":
+		if len(args) > 1 && args[0] == "help" {
+			// b2c help COMMAND is b2c COMMAND -h.
+			return run(ctx, []string{args[1], "-h"}, stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	return errUsage{fmt.Sprintf("unknown command %q", args[0])}
+}
+
+// wantsHelp tells whether a command's arguments ask for its usage.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
 }
 
 // readCmdline takes the command line as arguments, from a file (-f FILE)

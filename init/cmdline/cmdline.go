@@ -30,6 +30,8 @@ func (d Diagnostic) String() string {
 type Result struct {
 	Config      Config
 	Diagnostics []Diagnostic
+	// texts are the texts parsed, the kernel's first, for Check.
+	texts []string
 }
 
 // Err returns the first error diagnostic as an error, or nil.
@@ -56,8 +58,23 @@ func (r *Result) Warnings() []Diagnostic {
 // Tokens splits a command line the way the kernel does: on white space,
 // except inside double quotes, which are removed.
 func Tokens(text string) []string {
+	var toks []string
+	for _, t := range scan(text) {
+		toks = append(toks, t.text)
+	}
+	return toks
+}
+
+// rawToken is a token of Tokens, with what Check needs to say how the
+// kernel split it.
+type rawToken struct {
+	text     string // quotes removed
+	unclosed bool   // a double quote opened in it is never closed: it ran to the end of the line
+}
+
+func scan(text string) []rawToken {
 	var (
-		toks    []string
+		toks    []rawToken
 		cur     strings.Builder
 		quoted  bool
 		pending bool // cur holds a token, possibly empty ("")
@@ -69,7 +86,7 @@ func Tokens(text string) []string {
 			pending = true
 		case !quoted && (r == ' ' || r == '\t' || r == '\n' || r == '\r'):
 			if pending {
-				toks = append(toks, cur.String())
+				toks = append(toks, rawToken{text: cur.String()})
 				cur.Reset()
 				pending = false
 			}
@@ -79,7 +96,7 @@ func Tokens(text string) []string {
 		}
 	}
 	if pending {
-		toks = append(toks, cur.String())
+		toks = append(toks, rawToken{text: cur.String(), unclosed: quoted})
 	}
 	return toks
 }
@@ -102,6 +119,7 @@ func Parse(text string, extra ...string) *Result {
 func (r *Result) Add(text string) { r.add(text) }
 
 func (r *Result) add(text string) {
+	r.texts = append(r.texts, text)
 	for _, tok := range Tokens(text) {
 		name, value, hasValue := strings.Cut(tok, "=")
 		switch {
@@ -147,7 +165,7 @@ func (r *Result) add(text string) {
 			if errors.As(err, &unknown) {
 				for _, k := range unknown {
 					r.Diagnostics = append(r.Diagnostics, Diagnostic{Token: tok, Option: opt.name,
-						Message: fmt.Sprintf("the parameter %s is unknown, ignored", k)})
+						Message: fmt.Sprintf("the parameter %s is unknown, ignored%s", k, didYouMean(k, opt.params))})
 				}
 				continue
 			}

@@ -126,7 +126,10 @@ type option struct {
 	flag    bool   // takes no value
 	secret  bool   // its value holds keys: never quote it
 	accepts string // what a valid value is, for error messages
-	set     func(c *Config, value string) error
+	// params are the sub-parameters of an option whose unknown ones warn,
+	// to name the one a typo meant.
+	params []string
+	set    func(c *Config, value string) error
 }
 
 func lookup(name string) (option, bool) {
@@ -289,7 +292,8 @@ var options = []option{
 	{name: "b2c.extra_args_url", accepts: "an http or https URL",
 		set: func(c *Config, v string) (err error) { c.ExtraArgsURL, err = parseURL(v); return err }},
 	{name: "b2c.iface", accepts: "IFACE[,address=CIDR][,gateway=IP][,nameserver=IP]...[,route=NET:GW]...[,forward][,dhcp]",
-		set: appendTo(parseIface, func(c *Config) *[]Iface { return &c.Ifaces })},
+		params: []string{"address", "gateway", "nameserver", "route", "forward", "dhcp", "auto"},
+		set:    appendTo(parseIface, func(c *Config) *[]Iface { return &c.Ifaces })},
 	{name: "b2c.cache_device", accepts: "none, auto, reset, /dev/... or a b2c.filesystem name",
 		set: func(c *Config, v string) error {
 			if v == "" {
@@ -300,7 +304,7 @@ var options = []option{
 		}},
 	{name: "b2c.swap", accepts: "SIZE[,swappiness=N] or /dev/...",
 		set: func(c *Config, v string) (err error) { c.Swap, err = parseSwap(v); return err }},
-	{name: "b2c.filesystem", accepts: "NAME,type=T,src=S[,opts=O1|O2]",
+	{name: "b2c.filesystem", accepts: "NAME,type=T,src=S[,opts=O1|O2]", params: []string{"type", "src", "opts"},
 		set: appendTo(parseFilesystem, func(c *Config) *[]Filesystem { return &c.Filesystems })},
 	{name: "b2c.storage", accepts: "additionalimagestores=NAME[|NAME]",
 		set: func(c *Config, v string) (err error) { c.AdditionalImageStores, err = parseStorage(v); return err }},
@@ -308,7 +312,7 @@ var options = []option{
 		set: appendTo(parseNBD, func(c *Config) *[]NBD { return &c.NBDs })},
 	{name: "b2c.minio", secret: true, accepts: "ALIAS,URL,ACCESS_KEY,SECRET_KEY",
 		set: appendTo(parseMinio, func(c *Config) *[]Minio { return &c.Minios })},
-	{name: "b2c.volume", secret: true, accepts: "NAME[,OPTION]...",
+	{name: "b2c.volume", secret: true, accepts: "NAME[,OPTION]...", params: volumeParams,
 		set: appendTo(parseVolume, func(c *Config) *[]Volume { return &c.Volumes })},
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -216,13 +217,21 @@ func parseMinio(v string) (Minio, error) {
 	return m, nil
 }
 
-var moments = map[string]bool{"pipeline_start": true, "container_start": true, "container_end": true, "pipeline_end": true}
+var moments = []string{"pipeline_start", "container_start", "container_end", "pipeline_end"}
+
+// volumeParams are b2c.volume's parameters.
+var volumeParams = []string{"filesystem", "mirror", "pull_from", "push_to", "pull_on", "push_on", "expiration",
+	"overwrite", "remove", "preserve", "fscrypt_reset_key", "exclude", "encrypt_key", "fscrypt_key"}
 
 func parseMoments(v string, changes bool) ([]string, error) {
+	known := moments
+	if changes {
+		known = append(known[:len(known):len(known)], "changes")
+	}
 	list := strings.Split(v, "|")
 	for _, m := range list {
-		if !moments[m] && !(changes && m == "changes") {
-			return nil, fmt.Errorf("unknown moment %q", m)
+		if !slices.Contains(known, m) {
+			return nil, fmt.Errorf("unknown moment %q%s", m, didYouMean(m, known))
 		}
 	}
 	return list, nil
@@ -280,7 +289,7 @@ func parseVolume(v string) (Volume, error) {
 			vol.PushOn, err = parseMoments(val, true)
 		case "expiration":
 			if val != "never" && val != "pipeline_end" {
-				err = fmt.Errorf("expiration %q is not never or pipeline_end", val)
+				err = fmt.Errorf("expiration %q is not never or pipeline_end%s", val, didYouMean(val, []string{"never", "pipeline_end"}))
 			}
 			vol.Expiration = val
 		case "overwrite":
@@ -431,6 +440,9 @@ type KernelIP struct {
 	NTP      []net.IP
 }
 
+// ipKeywords are the values of ip= that are not addresses.
+var ipKeywords = []string{"off", "none", "dhcp", "on", "any", "both", "bootp", "rarp"}
+
 // ParseKernelIP parses ip=. An invalid field is an error naming it.
 func ParseKernelIP(v string) (KernelIP, error) {
 	var k KernelIP
@@ -441,6 +453,11 @@ func ParseKernelIP(v string) (KernelIP, error) {
 	case "dhcp", "on", "any", "both", "bootp", "rarp":
 		k.DHCP = true
 		return k, nil
+	}
+	if !strings.Contains(v, ":") {
+		if near := nearest(v, ipKeywords); near != "" {
+			return k, fmt.Errorf("%q is neither a keyword (%s) nor an address (did you mean %s?)", v, strings.Join(ipKeywords, ", "), near)
+		}
 	}
 	f := strings.Split(v, ":")
 	if len(f) > 10 {
