@@ -33,6 +33,7 @@ type Lab struct {
 	Host   netip.Addr   // the host's address on the bridge, 10.77.N.1
 	Dir    string       // the services' configuration and logs
 
+	hold    io.Closer // the lab number's claim (see claim)
 	mu      sync.Mutex
 	devices []string
 	procs   []*exec.Cmd
@@ -40,13 +41,20 @@ type Lab struct {
 }
 
 // New creates the bridge of lab n (0-254), named b2cbrN, with the host on
-// 10.77.N.1/24, and keeps the services' files in dir. A bridge left by a
-// killed run is deleted first.
+// 10.77.N.1/24, and keeps the services' files in dir. When another test
+// run on this machine holds lab n, it takes the next free number of
+// n+16, n+32, … (mod 255) instead. A bridge left by a killed run is
+// deleted first.
 func New(ctx context.Context, n int, dir string) (*Lab, error) {
 	if n < 0 || n > 254 {
 		return nil, fmt.Errorf("netlab: lab number %d out of 0-254", n)
 	}
+	n, hold, err := claim(n)
+	if err != nil {
+		return nil, err
+	}
 	l := &Lab{
+		hold:   hold,
 		Bridge: "b2cbr" + strconv.Itoa(n),
 		Prefix: netip.MustParsePrefix(fmt.Sprintf("10.77.%d.0/24", n)),
 		Host:   netip.MustParseAddr(fmt.Sprintf("10.77.%d.1", n)),
@@ -54,6 +62,7 @@ func New(ctx context.Context, n int, dir string) (*Lab, error) {
 	}
 	ip(ctx, "link", "del", l.Bridge) // a leftover, if any
 	if err := ip(ctx, "link", "add", l.Bridge, "type", "bridge"); err != nil {
+		hold.Close()
 		return nil, err
 	}
 	l.devices = append(l.devices, l.Bridge)
@@ -293,7 +302,26 @@ func (l *Lab) Close() error {
 		}
 	}
 	l.devices = nil
+	if l.hold != nil {
+		l.hold.Close()
+		l.hold = nil
+	}
 	return errors.Join(errs...)
+}
+
+// claim holds a lab number for this process with an abstract unix socket
+// named after it: such a socket lives in the network namespace, as the
+// bridges do (a chroot such as ci/fresh.sh's shares it), and the kernel
+// frees it when its process dies, so a killed run leaves no stale claim.
+func claim(n int) (int, io.Closer, error) {
+	for i := 0; i < 255; i += 16 {
+		m := (n + i) % 255
+		ln, err := net.Listen("unix", "@b2c-netlab-"+strconv.Itoa(m))
+		if err == nil {
+			return m, ln, nil
+		}
+	}
+	return 0, nil, fmt.Errorf("netlab: lab %d and its alternatives are all in use on this machine", n)
 }
 
 func ip(ctx context.Context, args ...string) error {

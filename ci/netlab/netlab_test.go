@@ -105,3 +105,23 @@ func ntpTime(host string) (time.Time, error) {
 	}
 	return time.Time{}, fmt.Errorf("ntp %s: %w", host, err)
 }
+
+// TestClaim: a lab number another run holds is not taken; the next one
+// (+16) is, and a released number is free again.
+func TestClaim(t *testing.T) {
+	n1, h1, err := claim(240)
+	if err != nil || n1 != 240 {
+		t.Fatalf("claim(240) = %d, %v; want 240", n1, err)
+	}
+	n2, h2, err := claim(240)
+	if err != nil || n2 != (240+16)%255 {
+		t.Fatalf("claim(240) while held = %d, %v; want %d", n2, err, (240+16)%255)
+	}
+	h2.Close()
+	h1.Close()
+	n3, h3, err := claim(240)
+	if err != nil || n3 != 240 {
+		t.Fatalf("claim(240) after release = %d, %v; want 240", n3, err)
+	}
+	h3.Close()
+}
