@@ -65,17 +65,24 @@ func (a *agent) steps() []step {
 		// After the command line's: the first failure names the run's.
 		{do: a.mountsFailed, fail: "mounts"},
 		{section: "load_modules", header: "Loading the kernel modules", always: true, do: a.loadModules},
+		// Without extra options, the storage is known: podman's service
+		// starts in parallel with the network (its socket takes most of a
+		// second to come up).
 		{section: "mount_cache_partition", header: "Mounting the cache partition", always: true,
-			do: a.mountCache, fail: "mount_cache_partition"},
-		// podman's service starts in parallel with the network: its
-		// socket takes most of a second to come up.
-		{do: a.startPodman, always: true},
+			when: a.storageFirst, do: a.mountCache, fail: "mount_cache_partition"},
+		{do: a.startPodman, always: true, when: a.storageFirst},
 		{do: a.loopback, always: true},
 		{section: "connect", header: "Connecting to the network", do: a.connect},
 		{do: a.connected, fail: "connect"}, // its ERROR line follows the section, unfolded
 		{section: "ntp_set", header: "Setting the time with NTP", do: a.setClock},
 		{section: "parse_extra_cmdline", header: "Fetching more options",
 			detail: func() string { return prefixed("from ", a.cfg.ExtraArgsURL) }, do: a.extraOptions, fail: "parse_extra_cmdline"},
+		// With extra options, the storage waits for them: they count as if
+		// on the kernel's line, b2c.cache_device and b2c.swap included
+		// (the one move of a section that docs/cmdline.md allows).
+		{section: "mount_cache_partition", header: "Mounting the cache partition",
+			when: func() bool { return !a.storageFirst() }, do: a.mountCache, fail: "mount_cache_partition"},
+		{do: a.startPodman, when: func() bool { return !a.storageFirst() }},
 		{section: "set_hostname", header: "Setting the hostname", do: a.setHostname},
 		{section: "set_keymap", header: "Setting the keymap", detail: func() string { return a.cfg.Keymap }, do: a.setKeymap},
 		{section: "start_pipeline", header: "Starting the pipeline", steps: []step{
@@ -87,6 +94,10 @@ func (a *agent) steps() []step {
 			when: func() bool { return a.engine != nil }, do: a.cleanup},
 	}
 }
+
+// storageFirst says whether the storage is set up before the network: when
+// the kernel's command line names no extra options, which could change it.
+func (a *agent) storageFirst() bool { return a.kernelCfg.ExtraArgsURL == "" }
 
 // prefixed returns s after prefix, or nothing without s.
 func prefixed(prefix, s string) string {
@@ -104,7 +115,8 @@ type agent struct {
 	status pipeline.Status
 
 	// What a step leaves to the steps after it.
-	kernelCmdline string // /proc/cmdline
+	kernelCmdline string         // /proc/cmdline
+	kernelCfg     cmdline.Config // what the kernel's line alone says
 	parsed        *cmdline.Result
 	mountWarnings []error
 	mountErr      error

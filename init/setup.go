@@ -37,6 +37,7 @@ func (a *agent) openConsole(context.Context) error {
 	a.kernelCmdline = string(raw)
 	a.parsed = cmdline.Parse(a.kernelCmdline)
 	a.cfg = &a.parsed.Config
+	a.kernelCfg = a.parsed.Config
 	w, in, openErr := console.Open("/dev", a.cfg.Consoles)
 	if openErr == nil {
 		a.con = console.New(w, console.Uptime, time.Now)
@@ -207,15 +208,11 @@ func (a *agent) extraOptions(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	before, proxy := len(a.parsed.Diagnostics), strings.Join(a.cfg.Proxy.Env(), " ")
+	before := len(a.parsed.Diagnostics)
 	a.parsed.Add(text)
 	a.redactSecrets() // the keys the extra options brought
-	if strings.Join(a.cfg.Proxy.Env(), " ") != proxy && a.serviceErr == nil {
-		// podman's service read the proxy from its environment when it
-		// started: restart it with the new one.
-		a.serviceErr = a.podman.Restart(a.cfg.Proxy.Env(), 5*time.Second)
-		a.con.Logf("Restarted podman's service for the proxy of the extra options")
-	}
+	// podman's service starts after this step (storageFirst): it reads
+	// the proxy of the extra options from its environment.
 	return a.report(a.parsed.Diagnostics[before:])
 }
 

@@ -114,19 +114,30 @@ func stamped(l string) string { return strings.TrimPrefix(l, "[   0.00]: ") }
 func TestBootSections(t *testing.T) {
 	setup := "+b2c_setup -b2c_setup +runtime_info -runtime_info +load_modules -load_modules " +
 		"+mount_cache_partition -mount_cache_partition +connect -connect"
+	// With extra options, the storage comes after them.
+	extra := "+b2c_setup -b2c_setup +runtime_info -runtime_info +load_modules -load_modules +connect -connect " +
+		"+ntp_set -ntp_set +parse_extra_cmdline -parse_extra_cmdline +mount_cache_partition -mount_cache_partition"
 	for _, tt := range []struct {
-		name string
-		fail string // the step that fails, by its fail name
-		want string
+		name  string
+		extra string // b2c.extra_args_url on the kernel's line
+		fail  string // the step that fails, by its fail name
+		want  string
 	}{
-		{"a run that goes well", "", setup + " +ntp_set -ntp_set +parse_extra_cmdline -parse_extra_cmdline " +
+		{"a run that goes well", "", "", setup + " +ntp_set -ntp_set +parse_extra_cmdline -parse_extra_cmdline " +
 			"+set_hostname -set_hostname +set_keymap -set_keymap +start_pipeline -start_pipeline +cleanup -cleanup"},
-		{"no network", "connect", setup},
-		{"a bad option", "cmdline", "+b2c_setup -b2c_setup +runtime_info -runtime_info +load_modules -load_modules " +
+		{"no network", "", "connect", setup},
+		{"a bad option", "", "cmdline", "+b2c_setup -b2c_setup +runtime_info -runtime_info +load_modules -load_modules " +
 			"+mount_cache_partition -mount_cache_partition"},
+		{"extra options", "http://lab/args", "", extra +
+			" +set_hostname -set_hostname +set_keymap -set_keymap +start_pipeline -start_pipeline +cleanup -cleanup"},
+		{"extra options not fetched", "http://lab/args", "parse_extra_cmdline", "+b2c_setup -b2c_setup +runtime_info -runtime_info " +
+			"+load_modules -load_modules +connect -connect +ntp_set -ntp_set +parse_extra_cmdline -parse_extra_cmdline"},
+		{"extra options, no network", "http://lab/args", "connect", "+b2c_setup -b2c_setup +runtime_info -runtime_info " +
+			"+load_modules -load_modules +connect -connect"},
 	} {
 		var out bytes.Buffer
-		a := &agent{con: console.New(&out, func() time.Duration { return 0 }, time.Now), cfg: &cmdline.Config{}}
+		a := &agent{con: console.New(&out, func() time.Duration { return 0 }, time.Now), cfg: &cmdline.Config{},
+			kernelCfg: cmdline.Config{ExtraArgsURL: tt.extra}}
 		steps := stub(a.steps(), tt.fail)
 		if tt.fail == "" {
 			a.engine = &podman.Engine{} // the cleanup's when: podman answered

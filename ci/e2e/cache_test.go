@@ -201,6 +201,36 @@ func TestCacheRepair(t *testing.T) {
 	}
 }
 
+// TestCacheFromExtraArgs: b2c.cache_device and b2c.swap given only in
+// the extra options count as if on the kernel's line: the cache is made
+// and mounted after them (the second boot pulls no layer again) and the
+// swap shows in the container.
+func TestCacheFromExtraArgs(t *testing.T) {
+	img := sparseDisk(t, 1<<30)
+	disk := vm.Disk(img)
+	extra := extraArgs(t, "b2c.cache_device=auto", "b2c.swap=64M")
+	const check = `sh -c 'grep -q /storage/swapfile /proc/swaps && echo swap=on || echo swap=off; test -f /s/marker && echo marker=kept || echo marker=gone; date > /s/marker'`
+	v := boot(t, disk, extra, run("-v /storage:/s", check))
+	expect(t, v, `^swap=on$`)
+	expect(t, v, `^marker=gone$`)
+	if got := status(t, v); got != 0 {
+		t.Fatalf("first boot: pipeline status = %d, want 0", got)
+	}
+	if p := partitions(t, img); len(p) != 1 || p[0].label != "B2C_CACHE" {
+		t.Fatalf("after the first boot: partitions %+v, want one labelled B2C_CACHE", p)
+	}
+	reg.Reset()
+	v = boot(t, disk, extra, run("-v /storage:/s", check))
+	expect(t, v, `^swap=on$`)
+	expect(t, v, `^marker=kept$`)
+	if got := status(t, v); got != 0 {
+		t.Fatalf("second boot: pipeline status = %d, want 0", got)
+	}
+	if n := reg.BlobGETs(); n != 0 {
+		t.Errorf("second boot on the cache: %d blob GETs, want 0; requests: %v", n, reg.Requests())
+	}
+}
+
 // TestCacheAutoKeepsData: a disk that holds an unlabelled ext4 with a
 // file is not a blank disk: auto leaves it alone with a WARNING that says
 // what it holds and how to claim it, the run goes on in RAM, and the file

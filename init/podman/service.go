@@ -68,14 +68,6 @@ func (s *Service) Stop(grace time.Duration) {
 	s.pid, s.done = 0, nil
 }
 
-// Restart stops the service and starts it again with env, on a fresh
-// socket.
-func (s *Service) Restart(env []string, grace time.Duration) error {
-	s.Stop(grace)
-	os.Remove(s.socket())
-	return s.Start(env)
-}
-
 // Tail returns the last n lines of the service's log, joined with " | "
 // for one console line, or why it cannot be read.
 func (s *Service) Tail(n int) string {
