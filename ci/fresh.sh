@@ -8,8 +8,11 @@
 #
 # A developer's tool, not part of `make test`: it builds everything from
 # nothing (the kernel, podman, MinIO), about an hour on 2 cores. It needs
-# root. Usage: ci/fresh.sh [DIR] (default: a new directory under /var/tmp;
-# kept afterwards, with the log in DIR/fresh.log).
+# root. Usage: ci/fresh.sh [-resume] [DIR] (default: a new directory under
+# /var/tmp; kept afterwards, with the log in DIR.log). -resume reruns the
+# two commands in the root DIR that an earlier run made, on a new clone:
+# what that run installed and built stays (its kernel cache, its Debian
+# packages), as on a machine where the first try stopped half-way.
 #
 # The network scenarios create host bridges (b2cbrN): do not run another
 # `make e2e` on this machine at the same time.
@@ -23,8 +26,15 @@ command -v mmdebstrap >/dev/null || {
 	echo "fresh: installing mmdebstrap"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mmdebstrap >/dev/null
 }
+resume=
+if [ "${1:-}" = -resume ]; then
+	resume=1
+	shift
+	[ -d "${1:-}/usr/local/go" ] || { echo "fresh: -resume needs the root of an earlier run" >&2; exit 1; }
+fi
 root=${1:-$(mktemp -d /var/tmp/b2c-fresh.XXXXXX)}
 log=$root.log
+[ -z "$resume" ] || log=$root.resume.log
 goroot=$(go env GOROOT)
 sources=
 for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list; do
@@ -37,11 +47,15 @@ start=$SECONDS
 stamp() { while IFS= read -r l; do printf '%5d %s\n' $((SECONDS - start)) "$l"; done; }
 
 {
-	echo "fresh: making a bookworm root in $root from $sources"
-	# The default variant (Debian's required and important packages) is
-	# what a new Debian 12 machine has; git, make and CA certificates are
-	# what the README assumes before its first command.
-	mmdebstrap --quiet --include=git,make,ca-certificates bookworm "$root" "$sources"
+	if [ -z "$resume" ]; then
+		echo "fresh: making a bookworm root in $root from $sources"
+		# The default variant (Debian's required and important packages)
+		# is what a new Debian 12 machine has; git, make and CA
+		# certificates are what the README assumes before its first command.
+		mmdebstrap --quiet --include=git,make,ca-certificates bookworm "$root" "$sources"
+	else
+		echo "fresh: resuming in $root"
+	fi
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
 	# The certificate authorities this machine added to Debian's (a
 	# network that inspects TLS on its way out has its own): without them
@@ -51,8 +65,11 @@ stamp() { while IFS= read -r l; do printf '%5d %s\n' $((SECONDS - start)) "$l"; 
 		cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
 		chroot "$root" update-ca-certificates >/dev/null
 	fi
-	echo "fresh: copying Go $(go env GOVERSION) from $goroot"
-	cp -a "$goroot" "$root/usr/local/go"
+	if [ -z "$resume" ]; then
+		echo "fresh: copying Go $(go env GOVERSION) from $goroot"
+		cp -a "$goroot" "$root/usr/local/go"
+	fi
+	rm -rf "$root/root/b2c"
 	echo "fresh: cloning $(git -C "$repo" rev-parse --short HEAD)"
 	git clone -q --no-hardlinks "$repo" "$root/root/b2c"
 	echo "fresh: make demo, then make test"
