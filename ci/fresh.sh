@@ -57,6 +57,9 @@ stamp() { while IFS= read -r l; do printf '%5d %s\n' $((SECONDS - start)) "$l"; 
 		echo "fresh: resuming in $root"
 	fi
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
+	# The chroot shares this machine's host name: let it resolve there
+	# too, as a machine's own /etc/hosts does (TestProxy needs it).
+	cp /etc/hosts "$root/etc/hosts"
 	# The certificate authorities this machine added to Debian's (a
 	# network that inspects TLS on its way out has its own): without them
 	# the Go module proxy is out of reach from the root, as it would be

@@ -245,6 +245,21 @@ func asNobody(t *testing.T, p *b2cProc, home string) int {
 	if err := os.Chown(home, nobody, nobody); err != nil {
 		t.Fatal(err)
 	}
+	// The repository may sit where nobody cannot read (a clone in /root,
+	// as in ci/fresh.sh's root): nobody boots its own copies.
+	for i := 1; i < len(p.cmd.Args); i++ {
+		if a := p.cmd.Args[i]; (a == kernel || a == initramfs) && strings.HasPrefix(p.cmd.Args[i-1], "--") {
+			b, err := os.ReadFile(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			own := filepath.Join(home, filepath.Base(a))
+			if err := os.WriteFile(own, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			p.cmd.Args[i] = own
+		}
+	}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
 	p.cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+home, "TMPDIR="+home)
 	return nobody
