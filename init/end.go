@@ -16,6 +16,7 @@ import (
 func (a *agent) end() {
 	con, cfg, status := a.con, a.cfg, a.status
 	reboot := status.Reboot
+	a.wd.Status(status.Code, reboot)
 	defer func() {
 		// A panic here must still end the run: the kernel panics if PID
 		// 1 exits, and a lab waits on a machine that never powers off.
@@ -38,6 +39,7 @@ func (a *agent) end() {
 		return nil
 	})
 	con.End(status.Code, reboot)
+	a.wd.Ended(cfg.PoweroffDelay + 5*time.Minute)
 	if cfg.PoweroffDelay > 0 && !reboot {
 		time.Sleep(cfg.PoweroffDelay)
 	}

@@ -22,18 +22,28 @@ import (
 	"github.com/b2c-dev/b2c/init/podman"
 	"github.com/b2c-dev/b2c/init/reaper"
 	"github.com/b2c-dev/b2c/init/volumes"
+	"github.com/b2c-dev/b2c/init/watchdog"
 )
 
 func main() {
-	if os.Getpid() != 1 {
+	// PID 1 is the watchdog (init/pid1), which starts the agent; an
+	// agent started as /init itself (rdinit=/bin/init) runs unwatched.
+	wd := watchdog.FromEnv()
+	if os.Getpid() != 1 && wd == nil {
 		fmt.Fprintln(os.Stderr, "b2c init: not PID 1; this is the initramfs' init, not a command to run")
 		os.Exit(2)
+	}
+	if wd != nil {
+		// conmon and the containers' processes that lose their parent
+		// come to the agent, whose reaper waits for them, not to PID 1.
+		unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	}
 	rp := reaper.New()
 	a := &agent{
 		// Until the consoles are open, write to the kernel's console.
 		con:    console.New(os.Stdout, console.Uptime, time.Now),
 		rp:     rp,
+		wd:     wd,
 		cfg:    &cmdline.Config{},
 		podman: &podman.Service{URI: "unix:///run/podman/podman.sock", Log: "/run/podman.log", Spawn: rp.Start},
 	}
@@ -111,7 +121,8 @@ func prefixed(prefix, s string) string {
 type agent struct {
 	con    *console.Console
 	rp     *reaper.Reaper
-	cfg    *cmdline.Config // &parsed.Config: the extra options add to it
+	wd     *watchdog.Reporter // nil: no watchdog
+	cfg    *cmdline.Config    // &parsed.Config: the extra options add to it
 	status pipeline.Status
 
 	// What a step leaves to the steps after it.

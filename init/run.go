@@ -25,6 +25,14 @@ func (a *agent) connectPodman(ctx context.Context) error {
 		return fmt.Errorf("%v; podman said: %s", err, a.podman.Tail(10))
 	}
 	engine.Storage = a.storage.GraphRoot()
+	// Containers read their job's options in /proc/cmdline: they get
+	// it whole, but with the keys masked as on the console.
+	const masked = "/run/b2c/cmdline"
+	if err := os.MkdirAll("/run/b2c", 0o755); err == nil {
+		if err := os.WriteFile(masked, []byte(a.con.Mask(a.kernelCmdline)), 0o444); err == nil {
+			engine.Cmdline = masked
+		}
+	}
 	a.engine = engine
 	return nil
 }
@@ -36,7 +44,11 @@ func (a *agent) setupVolumes(ctx context.Context) error {
 
 // runPipeline runs the containers, and the volumes' transfers around them.
 func (a *agent) runPipeline(ctx context.Context) error {
+	a.wd.SetTimeout(a.cfg.Timeout)
+	stop := a.watchProgress()
 	a.status = pipeline.Run(ctx, a.cfg, a.engine, a.storage, a.con, a.status)
+	stop()
+	a.wd.Status(a.status.Code, a.status.Reboot)
 	return nil
 }
 

@@ -43,6 +43,8 @@ func (a *agent) openConsole(context.Context) error {
 		a.con = console.New(w, console.Uptime, time.Now)
 		os.Stdin = in
 	}
+	a.con.Watch(a.wd.Section)
+	setPanicTimeout(a.kernelCmdline)
 	a.con.SectionEnd("b2c_kernel_boot")
 	if readErr != nil {
 		a.con.Errorf("read /proc/cmdline: %v", readErr)
@@ -61,7 +63,7 @@ func (a *agent) openConsole(context.Context) error {
 }
 
 func (a *agent) redactSecrets() {
-	for _, s := range a.cfg.Secrets() {
+	for _, s := range a.parsed.Secrets() {
 		a.con.Redact(s)
 	}
 }
@@ -241,4 +243,16 @@ func (a *agent) setHostname(context.Context) error {
 	}
 	a.con.Logf("Hostname: %s", name)
 	return nil
+}
+
+// setPanicTimeout makes a kernel that panics reboot after 10 s instead of
+// hanging forever, unless the command line's panic= says what to do: a
+// lab's machine that hangs needs a person, one that reboots does not.
+func setPanicTimeout(kernelCmdline string) {
+	for _, f := range strings.Fields(kernelCmdline) {
+		if strings.HasPrefix(f, "panic=") {
+			return
+		}
+	}
+	os.WriteFile("/proc/sys/kernel/panic", []byte("10\n"), 0)
 }

@@ -34,7 +34,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mkinitramfs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Output, "o", cfg.Output, "the zstd-compressed initramfs to write")
-	fs.StringVar(&cfg.Init, "init", cfg.Init, "the Go package of /init")
+	fs.StringVar(&cfg.Init, "init", cfg.Init, "the Go package of the agent, /bin/init")
+	fs.StringVar(&cfg.Supervisor, "supervisor", cfg.Supervisor, "the Go package of /init, PID 1, which starts the agent (\"\": the agent is /init)")
+	tags := fs.String("tags", "", "more build tags of the agent, comma-separated (the fault suite's test builds)")
 	fs.StringVar(&cfg.Podman, "podman", cfg.Podman, "the podman binary to ship as /usr/bin/podman")
 	fs.StringVar(&cfg.Configs, "configs", cfg.Configs, "the directory of the files shipped in /etc/containers")
 	version := fs.String("version", "", "the contents of /etc/b2c.version (default: git describe --always --dirty, else \"dev\")")
@@ -52,6 +54,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	cfg.Level = zstd.EncoderLevel(*level)
 	if cfg.Level < zstd.SpeedFastest || cfg.Level > zstd.SpeedBestCompression {
 		return fmt.Errorf("-level %d: want 1 to 4", *level)
+	}
+	if *tags != "" {
+		cfg.InitTags = append(cfg.InitTags, strings.Split(*tags, ",")...)
 	}
 	cfg.Version = *version
 	if cfg.Version == "" {

@@ -42,7 +42,7 @@ func explain(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	r := cmdline.Parse(text)
 	c := &r.Config
-	e := explainer{w: maskWriter{stdout, c.Secrets()}, c: c}
+	e := explainer{w: maskWriter{stdout, r.Secrets()}, c: c}
 	failed := false
 	for _, d := range diagnostics(r) {
 		e.line("%s", d)

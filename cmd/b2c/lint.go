@@ -36,7 +36,7 @@ func lint(args []string, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	r := cmdline.Parse(text)
-	stdout = maskWriter{stdout, r.Config.Secrets()}
+	stdout = maskWriter{stdout, r.Secrets()}
 	errs := 0
 	for _, d := range diagnostics(r) {
 		fmt.Fprintln(stdout, d)

@@ -23,7 +23,7 @@ import (
 // turns the errors of undefined names into warnings, as lint cannot see
 // the extra options.
 func (r *Result) Check() []Diagnostic {
-	c := checker{r: r, cfg: &r.Config, secrets: r.Config.Secrets()}
+	c := checker{r: r, cfg: &r.Config, secrets: r.Secrets()}
 	c.toks = c.tokens()
 	c.quoting()
 	c.cache()

@@ -20,12 +20,31 @@ type Console struct {
 	uptime func() time.Duration
 	now    func() time.Time
 	redact []string
+	watch  func(section string)
 }
 
 // New returns a console writing to w, stamping lines with uptime() and the
 // section markers with now().
 func New(w io.Writer, uptime func() time.Duration, now func() time.Time) *Console {
 	return &Console{w: w, uptime: uptime, now: now}
+}
+
+// Watch makes every later section start call fn with its name, and every
+// section end call fn with "": the watchdog bounds the agent's steps by
+// the sections a lab sees.
+func (c *Console) Watch(fn func(section string)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.watch = fn
+}
+
+func (c *Console) notify(section string) {
+	c.mu.Lock()
+	fn := c.watch
+	c.mu.Unlock()
+	if fn != nil {
+		fn(section)
+	}
 }
 
 // Writer returns a writer for output that is not the agent's lines
@@ -59,10 +78,21 @@ func (c *Console) Redact(s string) {
 func (c *Console) write(s string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	io.WriteString(c.w, c.mask(s))
+}
+
+// Mask returns s with the secrets replaced, as the console prints it.
+func (c *Console) Mask(s string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mask(s)
+}
+
+func (c *Console) mask(s string) string {
 	for _, r := range c.redact {
 		s = strings.ReplaceAll(s, r, "*****")
 	}
-	io.WriteString(c.w, s)
+	return s
 }
 
 // writeRaw writes b as it is: masked already, or lines that must reach
@@ -108,12 +138,14 @@ func (c *Console) SectionStart(name, header string, collapsed bool) {
 	if collapsed {
 		opt = "[collapsed=true]"
 	}
+	c.notify(name)
 	c.write(fmt.Sprintf("\x1b[0Ksection_start:%d:%s%s\r\x1b[0K%s%s\n", c.now().Unix(), name, opt, c.stamp(), header))
 }
 
 // SectionEnd closes the section opened with that name.
 func (c *Console) SectionEnd(name string) {
 	c.write(fmt.Sprintf("\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", c.now().Unix(), name))
+	c.notify("")
 }
 
 // Section runs fn inside a collapsed section.

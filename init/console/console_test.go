@@ -87,3 +87,19 @@ func TestSections(t *testing.T) {
 		t.Errorf("Sections of a console without markers = %q, want none", got)
 	}
 }
+
+func TestWatchAndMask(t *testing.T) {
+	c, _ := newTest()
+	var got []string
+	c.Watch(func(s string) { got = append(got, s) })
+	c.SectionStart("connect", "Connecting", true)
+	c.Logf("no section change")
+	c.SectionEnd("connect")
+	if want := []string{"connect", ""}; !slices.Equal(got, want) {
+		t.Errorf("watched %q, want %q", got, want)
+	}
+	c.Redact("s3cret")
+	if m := c.Mask("a s3cret b s3cret"); m != "a ***** b *****" {
+		t.Errorf("Mask = %q", m)
+	}
+}

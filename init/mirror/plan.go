@@ -8,6 +8,7 @@ package mirror
 
 import (
 	"fmt"
+	"io/fs"
 	"path"
 	"regexp"
 	"sort"
@@ -271,11 +272,13 @@ func (p Place) Key(rel string) string {
 }
 
 // Rel is the relative path of an object key, false for a key outside the
-// prefix.
+// prefix, and for a key that is no clean relative path ("../x", "/x",
+// "a//b"): written as a file, it would land outside the volume, or
+// somewhere else than it says.
 func (p Place) Rel(key string) (string, bool) {
-	if p.Prefix == "" {
-		return key, key != ""
+	rel, ok := key, true
+	if p.Prefix != "" {
+		rel, ok = strings.CutPrefix(key, p.Prefix+"/")
 	}
-	rel, ok := strings.CutPrefix(key, p.Prefix+"/")
-	return rel, ok && rel != ""
+	return rel, ok && fs.ValidPath(rel) && rel != "."
 }

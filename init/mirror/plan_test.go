@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -179,7 +180,35 @@ func TestPlace(t *testing.T) {
 			t.Errorf("%+v: Rel(Key(d/f)) = %q, %v", p, rel, ok)
 		}
 	}
-	if _, ok := (Place{Prefix: "job"}).Rel("jobs/f"); ok {
-		t.Errorf("Rel accepted a key outside the prefix")
+	for _, tc := range []struct {
+		prefix, key string
+	}{
+		{"job", "jobs/f"}, // outside the prefix
+		{"", "../etc/passwd"}, {"job", "job/../../x"}, {"", "/abs"}, {"", "a//b"}, {"", "a/./b"}, {"job", "job/"}, {"", ""},
+	} {
+		if rel, ok := (Place{Prefix: tc.prefix}).Rel(tc.key); ok {
+			t.Errorf("Rel(%q) under prefix %q = %q, true; want the key refused", tc.key, tc.prefix, rel)
+		}
+	}
+}
+
+// A pull that failed leaves the directory without what it did not pull:
+// the pushes after it must not delete those objects.
+func TestPushDeletesAfterFailedPull(t *testing.T) {
+	c, err := NewClient("lab", "http://127.0.0.1:1", "a", "b", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Mirror{Dir: t.TempDir(), Opts: Options{Remove: true}}
+	if !m.PushDeletes() {
+		t.Fatal("PushDeletes() = false before any pull")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := m.Pull(ctx, Target{Client: c, Place: Place{Alias: "lab", Bucket: "b"}}); err == nil {
+		t.Fatal("Pull from a closed port succeeded")
+	}
+	if m.PushDeletes() {
+		t.Error("PushDeletes() = true after a failed pull")
 	}
 }

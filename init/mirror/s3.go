@@ -87,8 +87,9 @@ type Mirror struct {
 	Opts    Options
 	Workers int // parallel transfers; 0: 8
 
-	mu   sync.Mutex // one pull or push at a time
-	ours sync.Map   // paths this run pushed: path -> true
+	mu         sync.Mutex // one pull or push at a time
+	ours       sync.Map   // paths this run pushed: path -> true
+	pullFailed bool       // under mu
 }
 
 // ListLocal lists the regular files under dir. Links, devices and the
@@ -158,9 +159,24 @@ func (m *Mirror) Pull(ctx context.Context, t Target) (Result, error) {
 	defer m.mu.Unlock()
 	local, remote, err := m.listBoth(ctx, t)
 	if err != nil {
+		m.pullFailed = true
 		return Result{}, err
 	}
-	return m.run(ctx, t, PlanPull(local, remote, m.Opts, t.SSE != nil))
+	res, err := m.run(ctx, t, PlanPull(local, remote, m.Opts, t.SSE != nil))
+	if err != nil {
+		m.pullFailed = true
+	}
+	return res, err
+}
+
+// PushDeletes says whether a push deletes the objects the directory lacks:
+// with remove, unless a pull failed in this run. The directory then lacks
+// what was never pulled, not what a container deleted, and a push with
+// remove would destroy it.
+func (m *Mirror) PushDeletes() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.Opts.Remove && !m.pullFailed
 }
 
 // Push sends the directory's changed files to t's place, creating the
@@ -183,7 +199,9 @@ func (m *Mirror) Push(ctx context.Context, t Target) (Result, error) {
 	}
 	ours := map[string]bool{}
 	m.ours.Range(func(k, _ any) bool { ours[k.(string)] = true; return true })
-	return m.run(ctx, t, PlanPush(local, remote, m.Opts, t.SSE != nil, ours))
+	opts := m.Opts
+	opts.Remove = opts.Remove && !m.pullFailed
+	return m.run(ctx, t, PlanPush(local, remote, opts, t.SSE != nil, ours))
 }
 
 // listBoth lists both sides: the remote one, then the directory with the

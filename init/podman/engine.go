@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ import (
 	"github.com/containers/podman/v4/pkg/bindings"
 	"github.com/containers/podman/v4/pkg/bindings/containers"
 	"github.com/containers/podman/v4/pkg/bindings/images"
+	spec "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/b2c-dev/b2c/init/cmdline"
 	"github.com/b2c-dev/b2c/init/console"
@@ -42,6 +44,9 @@ type Engine struct {
 	// Storage is podman's graph root, named with its free space when a
 	// pull runs out of it.
 	Storage string
+	// Cmdline is a file that containers see as /proc/cmdline: the
+	// kernel's command line with its secrets masked. "": the real one.
+	Cmdline string
 
 	mu      sync.Mutex
 	created map[string]*podmanspec.Request // by ID, from Create to Run or Start
@@ -159,6 +164,9 @@ func (e *Engine) Create(parent context.Context, c cmdline.Container, env []strin
 		k, v, _ := strings.Cut(kv, "=")
 		r.Spec.Env[k] = v
 	}
+	if e.Cmdline != "" && !mounts(r.Spec.Mounts, "/proc/cmdline") {
+		r.Spec.Mounts = append(r.Spec.Mounts, spec.Mount{Destination: "/proc/cmdline", Type: "bind", Source: e.Cmdline, Options: []string{"bind", "ro"}})
+	}
 	if err := e.pull(ctx, r); err != nil {
 		return "", err
 	}
@@ -176,6 +184,16 @@ func (e *Engine) Create(parent context.Context, c cmdline.Container, env []strin
 		e.con.Warnf("create %s failed (try %d): %v", r.Image, try, err)
 		time.Sleep(time.Duration(try) * 200 * time.Millisecond)
 	}
+}
+
+// mounts says whether ms mount something at dest.
+func mounts(ms []spec.Mount, dest string) bool {
+	for _, m := range ms {
+		if m.Destination == dest {
+			return true
+		}
+	}
+	return false
 }
 
 // request returns what Create made the container from, once.
@@ -233,6 +251,12 @@ func (e *Engine) Run(parent context.Context, id string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("wait for %s: %w", r.Image, err)
 	}
+	if code == 128+int32(unix.SIGKILL) {
+		// The exit code alone does not say who killed it.
+		if data, err := containers.Inspect(ctx, id, nil); err == nil && data.State != nil && data.State.OOMKilled {
+			e.con.Errorf("The container %s ran out of memory: the kernel's OOM killer ended it", r.Image)
+		}
+	}
 	return int(code), nil
 }
 
@@ -276,4 +300,24 @@ func (e *Engine) StopAll(parent context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Ping says whether the service answers within d: a service that hangs
+// without dying (stopped, deadlocked) leaves every other call waiting.
+func (e *Engine) Ping(d time.Duration) error {
+	ctx, cancel := context.WithTimeout(e.conn, d)
+	defer cancel()
+	client, err := bindings.GetClient(ctx)
+	if err != nil {
+		return err
+	}
+	resp, err := client.DoRequest(ctx, nil, http.MethodGet, "/_ping", nil, nil)
+	if err != nil {
+		return fmt.Errorf("ping podman: %w", err)
+	}
+	defer resp.Body.Close()
+	if !resp.IsSuccess() {
+		return fmt.Errorf("ping podman: %s", resp.Status)
+	}
+	return nil
 }

@@ -48,6 +48,9 @@ func (s *Service) Start(env []string) error {
 	return err
 }
 
+// PID returns the service's process ID, or 0 when it is not running.
+func (s *Service) PID() int { return s.pid }
+
 // Stop stops the service and its children, which keep files open on the
 // cache: gently, then by force after grace. It does nothing when the
 // service is not running.

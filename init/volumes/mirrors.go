@@ -112,6 +112,9 @@ func (s *Storage) step(ctx context.Context, st mirror.Step) error {
 		res, err = st.Volume.Mirror.Pull(ctx, st.Target)
 	} else {
 		verb, dir = "Pushed", "to"
+		if st.Volume.Mirror.Opts.Remove && !st.Volume.Mirror.PushDeletes() {
+			s.con.Warnf("volume %s: a pull failed in this run, so this push to %s deletes nothing (remove is ignored)", st.Volume.Name, st.Target)
+		}
 		res, err = st.Volume.Mirror.Push(ctx, st.Target)
 	}
 	if len(res.Conflicts) > 0 {

@@ -24,26 +24,30 @@ import (
 
 // Config says what goes in the image and where it goes.
 type Config struct {
-	Output    string   // the .cpio.zst to write
-	Init      string   // the agent's Go package, built alone as /init
-	InitTags  []string // build tags of the agent
-	Tools     []string // u-root command packages, built as one gobusybox
-	Podman    string   // a podman binary, shipped as /usr/bin/podman
-	HostFiles []string // "src" or "src:dst" files of the build machine
-	Configs   string   // a directory whose files go in /etc/containers
-	Version   string   // the contents of /etc/b2c.version
-	Modules   string   // optional: a distribution kernel's /lib/modules/VERSION
-	Base      string   // optional: an uncompressed newc cpio to merge in
-	Level     zstd.EncoderLevel
-	Window    int // zstd window in bytes: the kernel allocates it to unpack
+	Output string // the .cpio.zst to write
+	Init   string // the agent's Go package, built alone as /bin/init
+	// Supervisor is the Go package of /init, PID 1, which starts the
+	// agent (init/pid1); "": the agent is /init itself.
+	Supervisor string
+	InitTags   []string // build tags of the agent
+	Tools      []string // u-root command packages, built as one gobusybox
+	Podman     string   // a podman binary, shipped as /usr/bin/podman
+	HostFiles  []string // "src" or "src:dst" files of the build machine
+	Configs    string   // a directory whose files go in /etc/containers
+	Version    string   // the contents of /etc/b2c.version
+	Modules    string   // optional: a distribution kernel's /lib/modules/VERSION
+	Base       string   // optional: an uncompressed newc cpio to merge in
+	Level      zstd.EncoderLevel
+	Window     int // zstd window in bytes: the kernel allocates it to unpack
 }
 
 // Defaults returns the configuration of `make initramfs`, relative to the
 // repository's root.
 func Defaults() Config {
 	return Config{
-		Output: "out/initramfs.linux_amd64.cpio.zst",
-		Init:   "github.com/b2c-dev/b2c/init",
+		Output:     "out/initramfs.linux_amd64.cpio.zst",
+		Init:       "github.com/b2c-dev/b2c/init",
+		Supervisor: "github.com/b2c-dev/b2c/init/pid1",
 		// The agent links podman's bindings: in remote mode, without
 		// the storage drivers the image lacks and without cgo's gpgme.
 		InitTags: []string{"remote", "exclude_graphdriver_btrfs", "btrfs_noversion", "exclude_graphdriver_devicemapper", "containers_image_openpgp"},
@@ -139,6 +143,10 @@ const noForceRebuild = "-a=false"
 // binaries), each linked from /bin so that they are on the agent's PATH,
 // and gosh as /bin/sh.
 func Modifiers(cfg Config) []uimage.Modifier {
+	cmds, first := []string{cfg.Init}, path.Base(cfg.Init)
+	if cfg.Supervisor != "" {
+		cmds, first = append(cmds, cfg.Supervisor), path.Base(cfg.Supervisor)
+	}
 	mods := []uimage.Modifier{
 		// The image runs on linux/amd64 whatever builds it, without
 		// libc.
@@ -148,8 +156,8 @@ func Modifiers(cfg Config) []uimage.Modifier {
 			// size, as for the podman it talks to.
 			EnableInlining: true,
 			ExtraArgs:      []string{noForceRebuild, "-tags", strings.Join(cfg.InitTags, ",")},
-		}, cfg.Init),
-		uimage.WithInit(path.Base(cfg.Init)),
+		}, cmds...),
+		uimage.WithInit(first),
 	}
 	if len(cfg.Tools) == 0 {
 		return mods

@@ -108,9 +108,10 @@ func TestBuild(t *testing.T) {
 	}
 
 	file("init", 0o755)
-	if content("init") != "bin/echo" {
-		t.Errorf("/init -> %q, want bin/echo", content("init"))
+	if content("init") != "bin/pid1" {
+		t.Errorf("/init -> %q, want bin/pid1, the supervisor", content("init"))
 	}
+	file("bin/echo", 0o755) // the agent, which the supervisor starts
 	if got := content("usr/bin/podman"); got != podmanScript {
 		t.Errorf("/usr/bin/podman = %q, want the -podman file", got)
 	}

@@ -1,0 +1,27 @@
+// Command pid1 is the initramfs' /init: a small supervisor that starts the
+// boot agent (/bin/init) and ends the run in its place when the agent
+// overstays a step or dies (init/watchdog). Being small, it starts in a
+// few milliseconds and has little that could fail.
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/b2c-dev/b2c/init/watchdog"
+)
+
+func main() {
+	if os.Getpid() != 1 {
+		fmt.Fprintln(os.Stderr, "pid1: not PID 1; this is the initramfs' init, not a command to run")
+		os.Exit(2)
+	}
+	// A --pid=host container can signal PID 1, and Go's default answer to
+	// these is to exit, which panics the kernel. Caught, not ignored: an
+	// ignored signal stays ignored in the agent and all it starts.
+	signal.Notify(make(chan os.Signal, 1), unix.SIGTERM, unix.SIGHUP, unix.SIGINT)
+	watchdog.Supervise("/bin/init")
+}
