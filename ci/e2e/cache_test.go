@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -434,5 +435,40 @@ func TestFilesystemMissing(t *testing.T) {
 	expect(t, v, `ERROR: b2c.filesystem: mount -t ext4 /dev/vdz /mnt/data: .*did not appear`)
 	if got := status(t, v); got == 0 {
 		t.Errorf("pipeline status = 0, want a failure")
+	}
+}
+
+// TestCacheAutoKeepsLUKS: a disk that holds a LUKS volume is not blank
+// either; auto leaves it alone, byte for byte.
+func TestCacheAutoKeepsLUKS(t *testing.T) {
+	img := sparseDisk(t, 64<<20)
+	// A LUKS1 header as blkid reads it: the magic, version 1, and the
+	// UUID at byte 168; the rest of a real header does not matter here.
+	hdr := make([]byte, 4096)
+	copy(hdr, "LUKS\xba\xbe\x00\x01aes")
+	copy(hdr[168:], "2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901")
+	f, err := os.OpenFile(img, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteAt(hdr, 0)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := boot(t, vm.Disk(img), "b2c.cache_device=auto", run(`echo ran-in-ram`))
+	expect(t, v, `WARNING: not using /dev/vda for the cache: it holds crypto_LUKS`)
+	expect(t, v, `^ran-in-ram$`)
+	if got := status(t, v); got != 0 {
+		t.Errorf("pipeline status = %d, want 0", got)
+	}
+	after := make([]byte, len(hdr))
+	f, err = os.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.ReadAt(after, 0); err != nil || !bytes.Equal(after, hdr) {
+		t.Errorf("the LUKS header changed: %v", err)
 	}
 }

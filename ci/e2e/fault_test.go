@@ -16,8 +16,9 @@ import (
 
 // The fault suite: each scenario breaks one thing the run depends on and
 // checks that the run still ends with one clear ERROR, the end lines and
-// a power off (docs/cmdline.md, "Bounds"). The test prints the time from
-// the fault to the power off; the VM's timeout is the only limit.
+// a power off (docs/cmdline.md, "Bounds"). The test writes the time from
+// the fault to the power off to out/e2e-faults.txt, which make e2e
+// prints; the VM's timeout is the only limit.
 
 // stallingServer accepts TCP connections and never answers them: a
 // registry or an S3 server that hangs. It returns the guest's address of
@@ -67,7 +68,14 @@ func ended(t *testing.T, v *vm.VM, faultRE, errorRE string, want int) {
 		t.Errorf("pipeline status = %d, want %d\n%s", got, want, v.Console())
 	}
 	last := v.Lines()[len(v.Lines())-1]
-	fmt.Printf("fault: %s: %.1f s from the fault to the power off\n", t.Name(), (last.At - fault.At).Seconds())
+	line := fmt.Sprintf("fault: %s: %.1f s from the fault to the power off\n", t.Name(), (last.At - fault.At).Seconds())
+	t.Log(line)
+	// go test shows no output of a passing package: make e2e prints
+	// this file.
+	if f, err := os.OpenFile(faultLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+		f.WriteString(line)
+		f.Close()
+	}
 }
 
 // A registry that accepts and never answers, without b2c.timeout: the pull
@@ -155,7 +163,7 @@ func TestFaultFlood(t *testing.T) {
 		`b2c.run_post="--tls-verify=false -v /var/lib/containers:/c docker://`+busybox+` sh -c 'echo logs=$(find /c -name ctr.log | wc -l) big=$(find /c -name ctr.log -size +1100k | wc -l)'"`,
 		vm.Timeout(6*time.Minute))
 	expect(t, v, `^flooding$`)
-	expect(t, v, `^flood-over$`)
+	expect(t, v, `flood-over$`) // after a cut line of the flood
 	expect(t, v, `^logs=[1-9]\d* big=0$`)
 	if got := status(t, v); got != 0 {
 		t.Errorf("pipeline status = %d, want 0", got)
@@ -168,4 +176,24 @@ func TestFaultForkBomb(t *testing.T) {
 	t.Parallel()
 	v := boot(t, run(`sh -c 'echo bombing; b() { b | b & }; b; sleep 600'`), "b2c.timeout=30s", vm.Timeout(6*time.Minute))
 	ended(t, v, `^bombing$`, `ERROR: The pipeline timed out after 30s`, 124)
+}
+
+// An S3 server that stalls when the volume is pushed at the pipeline's
+// end, after a container that succeeded.
+func TestFaultStalledS3AtEnd(t *testing.T) {
+	t.Parallel()
+	addr := stallingServer(t)
+	v := boot(t, run("-v job:/job", "sh -c 'echo result > /job/r; echo job-done'"), `b2c.minio="lab,http://`+addr+`,key,secretkey"`,
+		`b2c.volume="job,mirror=lab/jobs,push_on=pipeline_end"`, vm.Timeout(6*time.Minute))
+	expect(t, v, `^job-done$`)
+	ended(t, v, `Transferring the volumes at pipeline_end`,
+		`ERROR: b2c's watchdog: the step "execute_hooks" made no progress for 2m0s, ending the run$`, 1)
+}
+
+// podman's service killed while a container runs: the agent loses the
+// container, says so, and ends the run the normal way.
+func TestFaultPodmanKilled(t *testing.T) {
+	t.Parallel()
+	v := boot(t, run("--pid=host", `sh -c 'echo killing-podman; sleep 1; kill -KILL $(pidof podman); sleep 600'`), vm.Timeout(5*time.Minute))
+	ended(t, v, `^killing-podman$`, `ERROR: The container .* could not run: `, 125)
 }

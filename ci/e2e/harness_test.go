@@ -1,14 +1,19 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/u-root/u-root/pkg/cpio"
 
 	"github.com/b2c-dev/b2c/ci/images"
 	"github.com/b2c-dev/b2c/ci/registry"
@@ -18,6 +23,8 @@ import (
 // The registry and the test image every scenario uses.
 var (
 	reg       *registry.Registry
+	regDir    string // reg's storage, which other registries may serve too
+	faultLog  string // the fault suite's times, which make e2e prints
 	busybox   string // the image as the guest names it
 	kernel    string
 	initramfs string
@@ -37,6 +44,8 @@ func setup(m *testing.M) int {
 		out = "../../out"
 	}
 	kernel = filepath.Join(out, "bzImage")
+	faultLog = filepath.Join(out, "e2e-faults.txt")
+	os.Remove(faultLog)
 	initramfs = filepath.Join(out, "initramfs.linux_amd64.cpio.zst")
 	for _, f := range []string{kernel, initramfs} {
 		if _, err := os.Stat(f); err != nil {
@@ -47,6 +56,7 @@ func setup(m *testing.M) int {
 		}
 	}
 	dir, err := os.MkdirTemp("", "b2c-e2e-registry-")
+	regDir = dir
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -135,4 +145,45 @@ func status(t *testing.T, v *vm.VM) int {
 	}
 	n, _ := strconv.Atoi(m[1])
 	return n
+}
+
+// withFiles returns the initramfs with files (path in the image: contents)
+// added: a newc archive appended to it, which the kernel unpacks over the
+// first (certificates, configuration a scenario needs in the image).
+func withFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	var records []cpio.Record
+	dirs := map[string]bool{}
+	for p, body := range files {
+		for d := path.Dir(p); d != "." && !dirs[d]; d = path.Dir(d) {
+			dirs[d] = true
+		}
+		records = append(records, cpio.StaticFile(p, body, 0o644))
+	}
+	for d := range dirs {
+		records = append(records, cpio.Directory(d, 0o755))
+	}
+	// Parents before children.
+	slices.SortFunc(records, func(a, b cpio.Record) int { return strings.Compare(a.Name, b.Name) })
+	base, err := os.ReadFile(initramfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := bytes.NewBuffer(base)
+	// Each archive starts on a 4-byte boundary.
+	for buf.Len()%4 != 0 {
+		buf.WriteByte(0)
+	}
+	w := cpio.Newc.Writer(buf)
+	if err := cpio.WriteRecords(w, records); err != nil {
+		t.Fatal(err)
+	}
+	if err := cpio.WriteTrailer(w); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "initramfs-with-files")
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/b2c-dev/b2c/ci/netlab"
+	"github.com/b2c-dev/b2c/ci/registry"
+	"github.com/b2c-dev/b2c/ci/tlsca"
 	"github.com/b2c-dev/b2c/ci/vm"
 )
 
@@ -260,4 +262,48 @@ func TestNetworkNoDHCP(t *testing.T) {
 	}
 	gaveUp := firstLine(t, v, `: Network: no DHCP lease`) - firstLine(t, v, `Connecting to the network`)
 	t.Logf("DHCP gave up after %.1f s", gaveUp)
+}
+
+// TestClockTLS: a machine whose clock says 2001 pulls from a registry
+// over TLS once NTP set its clock; without NTP, the certificate is not yet
+// valid, and the ERROR says why.
+func TestClockTLS(t *testing.T) {
+	lab, nic, _ := newLab(t, 5)
+	if err := lab.Dnsmasq(t.Context(), &netlab.DHCP{Router: true, NTP: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.Chrony(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tlsca.New("b2c test registry", net.ParseIP(lab.Host.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsReg, err := registry.Start(t.Context(), regDir, registry.TLS(cert.TLS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tlsReg.Close()
+	addr, err := lab.Forward(lab.Host.String()+":0", tlsReg.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := withFiles(t, map[string]string{"etc/containers/certs.d/" + addr + "/ca.crt": string(cert.PEM)})
+	for _, tc := range []struct {
+		peer string
+		want int
+	}{{lab.Host.String(), 0}, {"none", 125}} {
+		t.Run("ntp_peer="+tc.peer, func(t *testing.T) {
+			v := boot(t, vm.Initramfs(img), vm.NoNIC(), nic, vm.QEMUArgs("-rtc", "base=2001-01-01T00:00:00"), "b2c.ntp_peer="+tc.peer,
+				`b2c.run="docker://`+addr+`/b2c/busybox:latest echo pulled-over-tls"`)
+			if tc.want == 0 {
+				expect(t, v, `^pulled-over-tls$`)
+			} else {
+				expect(t, v, `ERROR: The container .* could not run: .*certificate.*this machine's clock says 2001-01-01 .*b2c\.ntp_peer`)
+			}
+			if got := status(t, v); got != tc.want {
+				t.Errorf("pipeline status = %d, want %d", got, tc.want)
+			}
+		})
+	}
 }

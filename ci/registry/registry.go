@@ -11,6 +11,7 @@ package registry
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -99,9 +100,21 @@ type Registry struct {
 	log    []Request
 }
 
+// Option changes how Start serves.
+type Option func(*options)
+
+type options struct{ cert *tls.Certificate }
+
+// TLS makes the registry speak https with cert.
+func TLS(cert tls.Certificate) Option { return func(o *options) { o.cert = &cert } }
+
 // Start serves a registry on a free port of 127.0.0.1 until Close or the
 // end of ctx. It stores its data in dir, or in memory if dir is "".
-func Start(ctx context.Context, dir string) (*Registry, error) {
+func Start(ctx context.Context, dir string, opts ...Option) (*Registry, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	// distribution logs through logrus' standard logger, an Info line per
 	// request and an Error line per 404 (which every push starts with):
 	// silence it, Requests has each request's status.
@@ -132,6 +145,9 @@ func Start(ctx context.Context, dir string) (*Registry, error) {
 	if err != nil {
 		app.Shutdown()
 		return nil, fmt.Errorf("start registry: %w", err)
+	}
+	if o.cert != nil {
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{*o.cert}})
 	}
 	r := &Registry{app: app, ln: ln, served: make(chan error, 1), closed: make(chan struct{})}
 	r.srv = &http.Server{Handler: r.count(app), ReadHeaderTimeout: time.Minute}

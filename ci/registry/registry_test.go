@@ -2,14 +2,18 @@ package registry
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/b2c-dev/b2c/ci/tlsca"
 )
 
 func TestKindOf(t *testing.T) {
@@ -164,5 +168,30 @@ func TestCloseOnContextEnd(t *testing.T) {
 	}
 	if err := r.Close(); err != nil {
 		t.Errorf("Close after the context ended: %v", err)
+	}
+}
+
+func TestTLS(t *testing.T) {
+	cert, err := tlsca.New("registry test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Start(t.Context(), "", TLS(cert.TLS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: cert.Pool}}, Timeout: 10 * time.Second}
+	resp, err := c.Get("https://" + r.Addr() + "/v2/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /v2/ over TLS: %s", resp.Status)
+	}
+	if resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("https://" + r.Addr() + "/v2/"); err == nil {
+		resp.Body.Close()
+		t.Error("a client that does not trust the certificate got an answer")
 	}
 }

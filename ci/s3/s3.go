@@ -11,19 +11,12 @@ package s3
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	crand "crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/binary"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -38,6 +31,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/b2c-dev/b2c/ci/netlab"
+	"github.com/b2c-dev/b2c/ci/tlsca"
 )
 
 // Version is the MinIO server built. The project tags releases as
@@ -130,9 +124,14 @@ func Start(ctx context.Context, dir, accessKey, secretKey string, opts ...Option
 	args := []string{"server", "--quiet", "--address", s.Addr(), "--console-address", "127.0.0.1:" + strconv.Itoa(console)}
 	if s.tls {
 		certs := filepath.Join(dir, "certs")
-		if s.CA, err = writeCert(certs); err != nil {
+		cert, err := tlsca.New("b2c test MinIO")
+		if err != nil {
 			return nil, err
 		}
+		if err := cert.Write(certs); err != nil {
+			return nil, err
+		}
+		s.CA = cert.Pool
 		args = append(args, "--certs-dir", certs)
 	}
 	logf, err := os.Create(s.log)
@@ -303,47 +302,6 @@ func RawTransfer(ctx context.Context, mc *minio.Client, bucket string, files []F
 		return put, get, fmt.Errorf("raw get: %w", err)
 	}
 	return put, get, nil
-}
-
-// writeCert writes a self-signed certificate for 127.0.0.1 and 10.0.2.2 as
-// MinIO's public.crt and private.key in dir, and returns a pool trusting it.
-func writeCert(dir string) (*x509.CertPool, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "b2c test MinIO"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv4(10, 0, 2, 2)},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(crand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	crt := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	if err := os.WriteFile(filepath.Join(dir, "public.crt"), crt, 0o644); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "private.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(crt)
-	return pool, nil
 }
 
 // Contents maps each key of a bucket to its bytes, for tests to compare

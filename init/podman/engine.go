@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -91,6 +92,16 @@ func permanentPullError(err error) bool {
 	return false
 }
 
+// clockHint explains a certificate that is not valid yet or any more when
+// the clock is plainly wrong: a machine without a battery-backed clock
+// boots in 1970 or in its firmware's year, and only NTP fixes it.
+func clockHint(err error, now time.Time) string {
+	if !strings.Contains(err.Error(), "certificate has expired or is not yet valid") || now.Year() >= 2024 {
+		return ""
+	}
+	return fmt.Sprintf(" (this machine's clock says %s: b2c.ntp_peer sets it)", now.UTC().Format("2006-01-02 15:04:05 MST"))
+}
+
 // effectivePolicy is the policy a pull uses. "always" on an image already
 // in the storage (the cache) becomes "newer": the registry's manifest
 // digest is still compared, but containers/image would fetch the config
@@ -126,7 +137,7 @@ func (e *Engine) pull(ctx context.Context, r *podmanspec.Request) error {
 			return fmt.Errorf("pull %s: not enough space for the image in the container storage %s: %w", r.Image, e.space(), err)
 		}
 		if permanentPullError(err) || try >= 5 || ctx.Err() != nil {
-			return fmt.Errorf("pull %s: %w", r.Image, err)
+			return fmt.Errorf("pull %s: %w%s", r.Image, err, clockHint(err, time.Now()))
 		}
 		e.con.Warnf("pull %s failed (try %d), retrying in %s: %v", r.Image, try, delay, err)
 		select {
@@ -228,6 +239,7 @@ func (e *Engine) Run(parent context.Context, id string) (int, error) {
 	case err := <-attached:
 		return 0, fmt.Errorf("attach %s: %w", r.Image, err)
 	}
+	ooms := oomKills()
 	if err := containers.Start(ctx, id, nil); err != nil {
 		return 0, fmt.Errorf("start %s: %w", r.Image, err)
 	}
@@ -251,13 +263,26 @@ func (e *Engine) Run(parent context.Context, id string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("wait for %s: %w", r.Image, err)
 	}
-	if code == 128+int32(unix.SIGKILL) {
-		// The exit code alone does not say who killed it.
-		if data, err := containers.Inspect(ctx, id, nil); err == nil && data.State != nil && data.State.OOMKilled {
-			e.con.Errorf("The container %s ran out of memory: the kernel's OOM killer ended it", r.Image)
-		}
+	if code == 128+int32(unix.SIGKILL) && oomKills() > ooms {
+		// The exit code alone does not say who killed it, and podman's
+		// OOMKilled is not set with cgroupfs: the kernel's own count of
+		// OOM kills is.
+		e.con.Errorf("The container %s ran out of memory: the kernel's OOM killer ended it", r.Image)
 	}
 	return int(code), nil
+}
+
+// oomKills returns how many processes the kernel's OOM killer has killed
+// since boot.
+func oomKills() int {
+	raw, _ := os.ReadFile("/proc/vmstat")
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "oom_kill "); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return 0
 }
 
 // Start implements pipeline.Engine.

@@ -3,6 +3,7 @@ package podman
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/containers/common/pkg/config"
 )
@@ -41,6 +42,23 @@ func TestEffectivePolicy(t *testing.T) {
 	for _, tt := range tests {
 		if got := effectivePolicy(tt.policy, tt.cached); got != tt.want {
 			t.Errorf("effectivePolicy(%s, cached=%v) = %s, want %s", tt.policy, tt.cached, got, tt.want)
+		}
+	}
+}
+
+func TestClockHint(t *testing.T) {
+	expired := errors.New("x509: certificate has expired or is not yet valid: current time 2001-01-01T00:00:05Z is before 2026-12-02T19:00:00Z")
+	for _, tc := range []struct {
+		err  error
+		now  time.Time
+		want string
+	}{
+		{expired, time.Date(2001, 1, 1, 0, 0, 5, 0, time.UTC), " (this machine's clock says 2001-01-01 00:00:05 UTC: b2c.ntp_peer sets it)"},
+		{expired, time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), ""}, // a plausible clock: the certificate is wrong
+		{errors.New("manifest unknown"), time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC), ""},
+	} {
+		if got := clockHint(tc.err, tc.now); got != tc.want {
+			t.Errorf("clockHint(%v, %s) = %q, want %q", tc.err, tc.now, got, tc.want)
 		}
 	}
 }
