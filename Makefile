@@ -80,7 +80,7 @@ unit: deps
 e2e: all
 	cd ci && $(GO) run ./cmd/minio
 	cd ci && $(GO) vet ./... && $(GO) test -count=1 -timeout 40m ./...
-	@cat out/e2e-faults.txt 2>/dev/null || true
+	@cat out/e2e-figures.txt 2>/dev/null || true
 
 test: unit e2e
 

@@ -8,6 +8,7 @@ import (
 	"log"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -117,12 +118,30 @@ func (a *agent) report(diags []cmdline.Diagnostic) error {
 }
 
 func (a *agent) loadModules(context.Context) error {
-	if len(a.cfg.Insmods) == 0 {
-		return nil
+	loader := modules.System()
+	// A distribution kernel, with its modules appended to the image:
+	// load what the machine's devices ask for, as udev would, and what
+	// b2c itself needs (the kernel would ask a modprobe the image lacks).
+	aliases, err := modules.KernelAliases()
+	if err != nil {
+		a.con.Warnf("read the kernel's modules.alias: %v", err)
+	}
+	if len(aliases) > 0 {
+		start := time.Now()
+		loaded, errs := loader.Coldplug(aliases, func() []string { return modules.Modaliases("/sys") })
+		for _, m := range []string{"overlay", "ext4"} {
+			if !slices.Contains(loaded, m) && loader.ByName(m) == nil {
+				loaded = append(loaded, m)
+			}
+		}
+		a.con.Logf("Loaded %d modules for this machine's devices in %.2fs: %s", len(loaded), time.Since(start).Seconds(), strings.Join(loaded, " "))
+		if len(errs) > 0 {
+			a.con.Warnf("%d modules asked for by devices did not load (the devices may not work): %v", len(errs), errors.Join(errs...))
+		}
 	}
 	// A module that does not load is a warning: the machine may well run
 	// without it, and the lab sees which one failed.
-	for _, err := range modules.System().Load(a.cfg.Insmods) {
+	for _, err := range loader.Load(a.cfg.Insmods) {
 		a.con.Warnf("%v", err)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/b2c-dev/b2c/ci/distkernel"
 	"github.com/b2c-dev/b2c/ci/vm"
 )
 
@@ -215,4 +216,51 @@ func TestBootUEFIDisk(t *testing.T) {
 		t.Errorf("after the update: partitions %+v, want the cache's UUID %s kept", p, parts[1].uuid)
 	}
 	t.Logf("UEFI disk: container line at %.2f s on an empty cache, %.2f s after the update", first, firstLine(t, v, quotedLine))
+}
+
+// TestDistributionKernel: Debian's own kernel (modular), our initramfs,
+// and an archive of that kernel's modules appended, as labs boot b2c:
+// the agent loads what the VM's devices ask for (virtio's PCI, network
+// and block drivers) and what it needs itself (overlay, ext4), with no
+// b2c.insmods. The first container line is compared with our kernel's.
+func TestDistributionKernel(t *testing.T) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := distkernel.Fetch(t.Context(), filepath.Join(cache, "b2c-ci", "debian-kernel"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mods, err := k.ModulesArchive("virtio_pci", "virtio_net", "virtio_blk", "overlay", "ext4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := appended(t, mods)
+	first := map[string]float64{}
+	for _, tc := range []struct {
+		name string
+		opts []option
+	}{
+		{"debian", []option{vm.Kernel(k.Image), vm.Initramfs(img), vm.Disk(sparseDisk(t, 64<<20))}},
+		{"b2c", []option{vm.Disk(sparseDisk(t, 64<<20))}},
+	} {
+		v := boot(t, append(tc.opts, run(`sh -c 'echo kernel=$(uname -r) disk=$(cat /sys/block/vda/size)'`))...)
+		if tc.name == "debian" {
+			expect(t, v, `: Loaded \d+ modules for this machine's devices in [0-9.]+s: .*virtio_net`)
+		}
+		m := expect(t, v, `^kernel=(\S+) disk=(\d+)$`)
+		if tc.name == "debian" && m[1] != k.Release {
+			t.Errorf("the container runs on %s, want %s", m[1], k.Release)
+		}
+		if m[2] != "131072" {
+			t.Errorf("%s: /dev/vda has %s sectors, want 131072 (virtio_blk)", tc.name, m[2])
+		}
+		if got := status(t, v); got != 0 {
+			t.Errorf("%s: pipeline status = %d, want 0", tc.name, got)
+		}
+		l, _, _ := v.FirstLine(`^kernel=`)
+		first[tc.name] = l.At.Seconds()
+	}
+	figure(t, "boot: the first container line at %.2f s with Debian's kernel %s and its modules appended, %.2f s with b2c's", first["debian"], k.Release, first["b2c"])
 }

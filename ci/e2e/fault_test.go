@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -17,7 +16,7 @@ import (
 // The fault suite: each scenario breaks one thing the run depends on and
 // checks that the run still ends with one clear ERROR, the end lines and
 // a power off (docs/cmdline.md, "Bounds"). The test writes the time from
-// the fault to the power off to out/e2e-faults.txt, which make e2e
+// the fault to the power off to out/e2e-figures.txt, which make e2e
 // prints; the VM's timeout is the only limit.
 
 // stallingServer accepts TCP connections and never answers them: a
@@ -68,14 +67,7 @@ func ended(t *testing.T, v *vm.VM, faultRE, errorRE string, want int) {
 		t.Errorf("pipeline status = %d, want %d\n%s", got, want, v.Console())
 	}
 	last := v.Lines()[len(v.Lines())-1]
-	line := fmt.Sprintf("fault: %s: %.1f s from the fault to the power off\n", t.Name(), (last.At - fault.At).Seconds())
-	t.Log(line)
-	// go test shows no output of a passing package: make e2e prints
-	// this file.
-	if f, err := os.OpenFile(faultLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
-		f.WriteString(line)
-		f.Close()
-	}
+	figure(t, "fault: %s: %.1f s from the fault to the power off", t.Name(), (last.At - fault.At).Seconds())
 }
 
 // A registry that accepts and never answers, without b2c.timeout: the pull

@@ -24,7 +24,7 @@ import (
 var (
 	reg       *registry.Registry
 	regDir    string // reg's storage, which other registries may serve too
-	faultLog  string // the fault suite's times, which make e2e prints
+	figures   string // measures the scenarios give, which make e2e prints
 	busybox   string // the image as the guest names it
 	kernel    string
 	initramfs string
@@ -44,8 +44,8 @@ func setup(m *testing.M) int {
 		out = "../../out"
 	}
 	kernel = filepath.Join(out, "bzImage")
-	faultLog = filepath.Join(out, "e2e-faults.txt")
-	os.Remove(faultLog)
+	figures = filepath.Join(out, "e2e-figures.txt")
+	os.Remove(figures)
 	initramfs = filepath.Join(out, "initramfs.linux_amd64.cpio.zst")
 	for _, f := range []string{kernel, initramfs} {
 		if _, err := os.Stat(f); err != nil {
@@ -148,8 +148,7 @@ func status(t *testing.T, v *vm.VM) int {
 }
 
 // withFiles returns the initramfs with files (path in the image: contents)
-// added: a newc archive appended to it, which the kernel unpacks over the
-// first (certificates, configuration a scenario needs in the image).
+// added, in an archive appended to it (see appended).
 func withFiles(t *testing.T, files map[string]string) string {
 	t.Helper()
 	var records []cpio.Record
@@ -165,6 +164,22 @@ func withFiles(t *testing.T, files map[string]string) string {
 	}
 	// Parents before children.
 	slices.SortFunc(records, func(a, b cpio.Record) int { return strings.Compare(a.Name, b.Name) })
+	var archive bytes.Buffer
+	w := cpio.Newc.Writer(&archive)
+	if err := cpio.WriteRecords(w, records); err != nil {
+		t.Fatal(err)
+	}
+	if err := cpio.WriteTrailer(w); err != nil {
+		t.Fatal(err)
+	}
+	return appended(t, archive.Bytes())
+}
+
+// appended returns the initramfs with a newc archive appended, which the
+// kernel unpacks over the first, as labs append their modules and
+// firmware (and scenarios their certificates).
+func appended(t *testing.T, archive []byte) string {
+	t.Helper()
 	base, err := os.ReadFile(initramfs)
 	if err != nil {
 		t.Fatal(err)
@@ -174,16 +189,21 @@ func withFiles(t *testing.T, files map[string]string) string {
 	for buf.Len()%4 != 0 {
 		buf.WriteByte(0)
 	}
-	w := cpio.Newc.Writer(buf)
-	if err := cpio.WriteRecords(w, records); err != nil {
-		t.Fatal(err)
-	}
-	if err := cpio.WriteTrailer(w); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), "initramfs-with-files")
+	buf.Write(archive)
+	out := filepath.Join(t.TempDir(), "initramfs-appended")
 	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// figure writes a line to out/e2e-figures.txt, which make e2e prints:
+// go test shows no output of a passing package.
+func figure(t *testing.T, format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	t.Log(line)
+	if f, err := os.OpenFile(figures, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+		fmt.Fprintln(f, line)
+		f.Close()
+	}
 }

@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/b2c-dev/b2c/ci/images"
 )
 
 // The scenarios of the pipeline's semantics (docs/cmdline.md, "Containers"
@@ -147,5 +150,47 @@ func TestMissingKeymapWarns(t *testing.T) {
 	expect(t, v, `\]: WARNING: keymap klingon: not among`)
 	if got := status(t, v); got != 0 {
 		t.Errorf("pipeline status = %d, want 0", got)
+	}
+}
+
+// TestPullProgress: a pull of a three-layer image prints a start and an
+// end line per layer, with the size and rate of the large one.
+func TestPullProgress(t *testing.T) {
+	img, err := images.Busybox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, size := range []int{24 << 20, 64 << 10} {
+		if img, err = images.WithBlob(img, fmt.Sprintf("/blob%d", i), size, int64(100+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := images.Push(t.Context(), img, reg.Addr()+"/b2c/layers:latest"); err != nil {
+		t.Fatal(err)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := boot(t, runImage(reg.GuestAddr()+"/b2c/layers:latest", "", `echo three-layers`))
+	expect(t, v, `^three-layers$`)
+	if got := status(t, v); got != 0 {
+		t.Errorf("pipeline status = %d, want 0", got)
+	}
+	// The layers download in parallel: their lines interleave.
+	for _, l := range layers {
+		d, err := l.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := d.Hex[:12]
+		for _, re := range []string{`: Pulling layer ` + id + `$`, `: Pulled layer ` + id + `(: [0-9.]+ MiB)? in [0-9.]+ s`} {
+			if _, ok, err := v.FirstLine(re); !ok || err != nil {
+				t.Errorf("no line %q (%v)", re, err)
+			}
+		}
+	}
+	if _, ok, _ := v.FirstLine(`: Pulled layer [0-9a-f]{12}: 24\.0 MiB in [0-9.]+ s \([0-9.]+ MiB/s\)$`); !ok {
+		t.Errorf("no line with the 24 MiB layer's size and rate\n%s", v.Console())
 	}
 }

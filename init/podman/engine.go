@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -21,7 +22,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/containers/common/pkg/config"
+	"github.com/containers/image/v5/types"
 	"github.com/containers/podman/v4/libpod/define"
+	"github.com/containers/podman/v4/pkg/auth"
 	"github.com/containers/podman/v4/pkg/bindings"
 	"github.com/containers/podman/v4/pkg/bindings/containers"
 	"github.com/containers/podman/v4/pkg/bindings/images"
@@ -117,17 +120,10 @@ func effectivePolicy(p config.PullPolicy, cached bool) config.PullPolicy {
 func (e *Engine) pull(ctx context.Context, r *podmanspec.Request) error {
 	cached, err := images.Exists(ctx, r.Image, nil)
 	policy := effectivePolicy(r.PullPolicy, err == nil && cached)
-	opts := new(images.PullOptions).WithPolicy(policy.String()).WithQuiet(true)
-	if r.SkipTLSVerify != 0 {
-		opts.WithSkipTLSVerify(r.SkipTLSVerify == 1)
-	}
-	if r.Authfile != "" {
-		opts.WithAuthfile(r.Authfile)
-	}
 	delay := e.backoff
 	for try := 1; ; try++ {
 		start := time.Now()
-		_, err := images.Pull(ctx, r.Image, opts)
+		err := e.pullOnce(ctx, r, policy)
 		if err == nil {
 			e.con.Logf("Pulled %s (policy %s) in %.2fs", r.Image, policy, time.Since(start).Seconds())
 			return nil
@@ -147,6 +143,39 @@ func (e *Engine) pull(ctx context.Context, r *podmanspec.Request) error {
 		}
 		delay *= 2
 	}
+}
+
+// pullOnce pulls r's image as podman's native pull does (policy, TLS
+// verification, auth file), in podman's compatible mode, whose events
+// tell each layer's progress: labs that pull images of gigabytes watch
+// them on the console.
+func (e *Engine) pullOnce(ctx context.Context, r *podmanspec.Request, policy config.PullPolicy) error {
+	client, err := bindings.GetClient(ctx)
+	if err != nil {
+		return err
+	}
+	params := url.Values{}
+	params.Set("reference", r.Image)
+	params.Set("policy", policy.String())
+	params.Set("compatMode", "true")
+	if r.SkipTLSVerify != 0 {
+		params.Set("tlsVerify", strconv.FormatBool(r.SkipTLSVerify != 1))
+	}
+	header, err := auth.MakeXRegistryAuthHeader(&types.SystemContext{AuthFilePath: r.Authfile}, "", "")
+	if err != nil {
+		return err
+	}
+	resp, err := client.DoRequest(ctx, nil, http.MethodPost, "/images/pull", params, header)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	p := &pullProgress{logf: e.con.Logf, now: time.Now, every: 10 * time.Second, layers: map[string]*layerProgress{}}
+	err = p.read(resp.Body)
+	if err == nil && !resp.IsSuccess() {
+		err = fmt.Errorf("podman answered %s", resp.Status)
+	}
+	return err
 }
 
 // space describes the container storage's file system: where it is and
