@@ -128,7 +128,13 @@ func (k *Kernel) ModulesArchive(names ...string) ([]byte, error) {
 
 	var dep, alias bytes.Buffer
 	for _, m := range mods {
-		fmt.Fprintf(&dep, "%s: %s\n", m, strings.Join(deps[m], " "))
+		// As depmod writes it: "path:" alone without dependencies
+		// (u-root's loader reads a trailing space as one more).
+		fmt.Fprintf(&dep, "%s:", m)
+		if len(deps[m]) > 0 {
+			fmt.Fprintf(&dep, " %s", strings.Join(deps[m], " "))
+		}
+		dep.WriteString("\n")
 	}
 	names2 := map[string]bool{}
 	for _, m := range mods {
