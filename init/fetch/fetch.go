@@ -32,6 +32,10 @@ func Client(proxy cmdline.Proxy, timeout time.Duration) *http.Client {
 	pf := cfg.ProxyFunc()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = func(r *http.Request) (*url.URL, error) { return pf(r.URL) }
+	// As minio-go's own transport: a server that takes the request and
+	// never answers fails the request (which its client retries) rather
+	// than holding it forever; a long upload is not counted.
+	tr.ResponseHeaderTimeout = time.Minute
 	return &http.Client{Transport: tr, Timeout: timeout}
 }
 
