@@ -151,6 +151,7 @@ func (a *agent) loadModules(context.Context) error {
 // b2c.filesystem that does not mount fails the run.
 func (a *agent) mountCache(ctx context.Context) error {
 	a.storage = volumes.New(a.con, a.cfg, a.rp.RunCmd)
+	a.storage.Progress = func() { a.wd.Kick("execute_hooks") }
 	return a.storage.Mount(ctx)
 }
 

@@ -86,6 +86,9 @@ type Mirror struct {
 	Dir     string
 	Opts    Options
 	Workers int // parallel transfers; 0: 8
+	// Progress, if set, is called after each file transferred or deleted:
+	// many small files move few bytes, and still make progress.
+	Progress func()
 
 	mu         sync.Mutex // one pull or push at a time
 	ours       sync.Map   // paths this run pushed: path -> true
@@ -267,6 +270,9 @@ func (m *Mirror) run(ctx context.Context, t Target, p Plan) (Result, error) {
 					errs = append(errs, err)
 					mu.Unlock()
 					continue
+				}
+				if m.Progress != nil {
+					m.Progress()
 				}
 				if a.Op == DeleteLocal || a.Op == DeleteRemote {
 					deleted.Add(1)

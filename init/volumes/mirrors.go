@@ -40,7 +40,7 @@ func (s *Storage) setupMirrors(ctx context.Context, p Podman) error {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("volume %s: %w", v.Name, err)
 		}
-		m := &mirror.Mirror{Dir: dir, Opts: mirror.Options{Overwrite: v.Overwrite, Remove: v.Remove, Preserve: v.Preserve, Exclude: v.Exclude}}
+		m := &mirror.Mirror{Dir: dir, Opts: mirror.Options{Overwrite: v.Overwrite, Remove: v.Remove, Preserve: v.Preserve, Exclude: v.Exclude}, Progress: s.Progress}
 		s.vols = append(s.vols, mirror.NewVolume(v.Name, m, from, to, v.PullOn, v.PushOn))
 	}
 	return nil

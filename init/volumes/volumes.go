@@ -37,6 +37,10 @@ type Storage struct {
 	vols    []*mirror.Volume // the volumes that mirror a bucket
 	stop    context.CancelFunc
 	watches sync.WaitGroup
+
+	// Progress, if set, is called after each file a mirror moved (the
+	// watchdog's sign of progress of a transfer).
+	Progress func()
 }
 
 // New returns the storage of the run that cfg describes. cfg is read when
