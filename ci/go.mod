@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/b2c-dev/b2c v0.0.0
+	github.com/creack/pty v1.1.24
 	github.com/diskfs/go-diskfs v1.9.4
 	github.com/distribution/distribution/v3 v3.1.2
 	github.com/google/go-containerregistry v0.22.1

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/b2c-dev/b2c/init/hostio"
 	"github.com/b2c-dev/b2c/init/pipeline"
 	"github.com/b2c-dev/b2c/init/podman"
 )
@@ -20,9 +23,13 @@ func (a *agent) connectPodman(ctx context.Context) error {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	engine, err := podman.Connect(cctx, a.podman.URI, a.con, os.Stdin, a.con.Writer())
+	stdin, out, sizes := a.hostIO()
+	engine, err := podman.Connect(cctx, a.podman.URI, a.con, stdin, out)
 	if err != nil {
 		return fmt.Errorf("%v; podman said: %s", err, a.podman.Tail(10))
+	}
+	if sizes != nil {
+		go hostio.ReadSizes(bufio.NewReader(sizes), engine.SetSize)
 	}
 	engine.Storage = a.storage.GraphRoot()
 	// Containers read their job's options in /proc/cmdline: they get
@@ -35,6 +42,32 @@ func (a *agent) connectPodman(ctx context.Context) error {
 	}
 	a.engine = engine
 	return nil
+}
+
+// hostIO returns the containers' input and output: the console, or the
+// ports of `b2c run` (init/hostio) when it opened them, and the port of
+// the terminal's size, if any.
+func (a *agent) hostIO() (stdin *os.File, out io.Writer, sizes *os.File) {
+	stdin, out = os.Stdin, a.con.Writer()
+	ports := hostio.Devices("/sys", "/dev")
+	open := func(name string, flag int) *os.File {
+		if ports[name] == "" {
+			return nil
+		}
+		f, err := os.OpenFile(ports[name], flag, 0)
+		if err != nil {
+			a.con.Warnf("open %s: %v", name, err)
+			return nil
+		}
+		return f
+	}
+	if f := open(hostio.Stdin, os.O_RDONLY); f != nil {
+		stdin = f
+	}
+	if f := open(hostio.Stdout, os.O_WRONLY); f != nil {
+		out = a.con.WriterTo(f)
+	}
+	return stdin, out, open(hostio.Winsize, os.O_RDONLY)
 }
 
 // setupVolumes makes the volumes and their mirrors.

@@ -5,18 +5,18 @@
 package distkernel
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/u-root/u-root/pkg/cpio"
+
+	"github.com/b2c-dev/b2c/cmd/b2c/kmods"
 )
 
 // Kernel is an unpacked kernel package.
@@ -89,107 +89,46 @@ func output(ctx context.Context, dir, name string, args ...string) (string, erro
 }
 
 // ModulesArchive returns a newc archive of lib/modules/RELEASE with the
-// modules named and those they depend on, and the index files of that
-// set alone (modules.dep, modules.alias, modules.builtin), as depmod
-// would have written them for it.
+// modules named and those they depend on (kmods.Archive).
 func (k *Kernel) ModulesArchive(names ...string) ([]byte, error) {
-	base := path.Join("lib/modules", k.Release)
-	dir := filepath.Join(k.Dir, base)
-	depFile, err := os.ReadFile(filepath.Join(dir, "modules.dep"))
-	if err != nil {
-		return nil, err
-	}
-	deps := map[string][]string{} // module path -> its dependencies' paths
-	byName := map[string]string{} // name -> path
-	for _, line := range strings.Split(string(depFile), "\n") {
-		mod, rest, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		deps[mod] = strings.Fields(rest)
-		byName[strings.ReplaceAll(strings.TrimSuffix(path.Base(mod), ".ko"), "-", "_")] = mod
-	}
-	want := map[string]bool{}
-	for _, n := range names {
-		p, ok := byName[strings.ReplaceAll(n, "-", "_")]
-		if !ok {
-			return nil, fmt.Errorf("distkernel: no module %s in %s", n, k.Release)
-		}
-		want[p] = true
-		for _, d := range deps[p] {
-			want[d] = true
-		}
-	}
-	var mods []string
-	for p := range want {
-		mods = append(mods, p)
-	}
-	slices.Sort(mods)
+	return kmods.Archive(k.Dir, k.Release, names...)
+}
 
-	var dep, alias bytes.Buffer
-	for _, m := range mods {
-		// As depmod writes it: "path:" alone without dependencies
-		// (u-root's loader reads a trailing space as one more).
-		fmt.Fprintf(&dep, "%s:", m)
-		if len(deps[m]) > 0 {
-			fmt.Fprintf(&dep, " %s", strings.Join(deps[m], " "))
-		}
-		dep.WriteString("\n")
-	}
-	names2 := map[string]bool{}
-	for _, m := range mods {
-		names2[strings.ReplaceAll(strings.TrimSuffix(path.Base(m), ".ko"), "-", "_")] = true
-	}
-	af, err := os.Open(filepath.Join(dir, "modules.alias"))
+// Tree lays out in dir what a kernel developer's tree holds after a
+// build and `make modules_install INSTALL_MOD_PATH=dir`: the kernel at
+// arch/x86/boot/bzImage and, under lib/modules/RELEASE, the modules named
+// and those they depend on, with their index files.
+func (k *Kernel) Tree(dir string, names ...string) error {
+	archive, err := k.ModulesArchive(names...)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer af.Close()
-	sc := bufio.NewScanner(af)
-	for sc.Scan() {
-		if f := strings.Fields(sc.Text()); len(f) == 3 && f[0] == "alias" && names2[f[2]] {
-			fmt.Fprintln(&alias, sc.Text())
-		}
-	}
-	builtin, err := os.ReadFile(filepath.Join(dir, "modules.builtin"))
+	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(bytes.NewReader(archive)))
 	if err != nil {
-		return nil, err
+		return err
 	}
-
-	records := []cpio.Record{cpio.Directory("lib", 0o755), cpio.Directory("lib/modules", 0o755), cpio.Directory(base, 0o755)}
-	dirs := map[string]bool{}
-	for _, m := range mods {
-		for d := path.Dir(m); d != "." && !dirs[d]; d = path.Dir(d) {
-			dirs[d] = true
+	for _, r := range recs {
+		p := filepath.Join(dir, r.Name)
+		switch r.Mode & cpio.S_IFMT {
+		case cpio.S_IFDIR:
+			err = os.MkdirAll(p, 0o755)
+		case cpio.S_IFREG:
+			var b []byte
+			if b, err = io.ReadAll(io.NewSectionReader(r, 0, int64(r.FileSize))); err == nil {
+				err = os.WriteFile(p, b, 0o644)
+			}
 		}
-	}
-	var dl []string
-	for d := range dirs {
-		dl = append(dl, d)
-	}
-	slices.Sort(dl) // parents first
-	for _, d := range dl {
-		records = append(records, cpio.Directory(path.Join(base, d), 0o755))
-	}
-	for _, m := range mods {
-		b, err := os.ReadFile(filepath.Join(dir, m))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		records = append(records, cpio.StaticFile(path.Join(base, m), string(b), 0o644))
 	}
-	records = append(records,
-		cpio.StaticFile(path.Join(base, "modules.dep"), dep.String(), 0o644),
-		cpio.StaticFile(path.Join(base, "modules.alias"), alias.String(), 0o644),
-		cpio.StaticFile(path.Join(base, "modules.builtin"), string(builtin), 0o644),
-	)
-	var out bytes.Buffer
-	w := cpio.Newc.Writer(&out)
-	if err := cpio.WriteRecords(w, records); err != nil {
-		return nil, err
+	img, err := os.ReadFile(k.Image)
+	if err != nil {
+		return err
 	}
-	if err := cpio.WriteTrailer(w); err != nil {
-		return nil, err
+	boot := filepath.Join(dir, "arch/x86/boot")
+	if err := os.MkdirAll(boot, 0o755); err != nil {
+		return err
 	}
-	return out.Bytes(), nil
+	return os.WriteFile(filepath.Join(boot, "bzImage"), img, 0o644)
 }

@@ -1,71 +1,42 @@
 package distkernel
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-
-	"github.com/u-root/u-root/pkg/cpio"
 )
 
-func TestModulesArchive(t *testing.T) {
+// Tree lays a kernel package out as a developer's tree after
+// modules_install.
+func TestTree(t *testing.T) {
 	k := &Kernel{Dir: t.TempDir(), Release: "6.1.0-test"}
-	dir := filepath.Join(k.Dir, "lib/modules/6.1.0-test")
+	k.Image = filepath.Join(k.Dir, "boot/vmlinuz-6.1.0-test")
 	files := map[string]string{
-		"modules.dep": "kernel/drivers/net/virtio_net.ko: kernel/drivers/net/net_failover.ko kernel/drivers/virtio/virtio.ko\n" +
-			"kernel/drivers/net/net_failover.ko:\nkernel/drivers/virtio/virtio.ko:\nkernel/drivers/net/e1000e.ko:\n",
-		"modules.alias":                      "alias virtio:d00000001v* virtio_net\nalias pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e\n",
-		"modules.builtin":                    "kernel/net/packet/af_packet.ko\n",
-		"kernel/drivers/net/virtio_net.ko":   "VN",
-		"kernel/drivers/net/net_failover.ko": "NF",
-		"kernel/drivers/virtio/virtio.ko":    "V",
-		"kernel/drivers/net/e1000e.ko":       "E",
+		"boot/vmlinuz-6.1.0-test":                "KERNEL",
+		"lib/modules/6.1.0-test/modules.dep":     "kernel/a.ko: kernel/b.ko\nkernel/b.ko:\nkernel/c.ko:\n",
+		"lib/modules/6.1.0-test/modules.alias":   "alias x:* a\n",
+		"lib/modules/6.1.0-test/modules.builtin": "",
+		"lib/modules/6.1.0-test/kernel/a.ko":     "A",
+		"lib/modules/6.1.0-test/kernel/b.ko":     "B",
+		"lib/modules/6.1.0-test/kernel/c.ko":     "C",
 	}
 	for name, body := range files {
-		p := filepath.Join(dir, name)
+		p := filepath.Join(k.Dir, name)
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	archive, err := k.ModulesArchive("virtio-net")
-	if err != nil {
+	tree := t.TempDir()
+	if err := k.Tree(tree, "a"); err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]string{}
-	r := cpio.Newc.Reader(bytes.NewReader(archive))
-	recs, err := cpio.ReadAllRecords(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, rec := range recs {
-		if rec.Mode&cpio.S_IFMT == cpio.S_IFREG {
-			b := make([]byte, rec.FileSize)
-			rec.ReadAt(b, 0)
-			got[rec.Name] = string(b)
+	for name, want := range map[string]string{"arch/x86/boot/bzImage": "KERNEL", "lib/modules/6.1.0-test/kernel/a.ko": "A", "lib/modules/6.1.0-test/kernel/b.ko": "B"} {
+		if b, err := os.ReadFile(filepath.Join(tree, name)); err != nil || string(b) != want {
+			t.Errorf("%s: %q, %v; want %q", name, b, err, want)
 		}
 	}
-	base := "lib/modules/6.1.0-test/"
-	for _, want := range []string{"kernel/drivers/net/virtio_net.ko", "kernel/drivers/net/net_failover.ko", "kernel/drivers/virtio/virtio.ko"} {
-		if got[base+want] != files[want] {
-			t.Errorf("%s: %q, want %q", want, got[base+want], files[want])
-		}
-	}
-	if _, ok := got[base+"kernel/drivers/net/e1000e.ko"]; ok {
-		t.Error("the archive holds e1000e, which nothing asked for")
-	}
-	if a := got[base+"modules.alias"]; !strings.Contains(a, "virtio_net") || strings.Contains(a, "e1000e") {
-		t.Errorf("modules.alias = %q, want virtio_net's alias alone", a)
-	}
-	if d := got[base+"modules.dep"]; strings.Contains(d, "e1000e") || !strings.Contains(d, "virtio_net.ko: kernel/drivers/net/net_failover.ko") || !strings.Contains(d, "virtio.ko:\n") {
-		t.Errorf("modules.dep = %q", d)
-	}
-	if got[base+"modules.builtin"] == "" {
-		t.Error("no modules.builtin, which the module loader needs")
-	}
-	if _, err := k.ModulesArchive("nosuch"); err == nil {
-		t.Error("ModulesArchive(nosuch) succeeded")
+	if _, err := os.Stat(filepath.Join(tree, "lib/modules/6.1.0-test/kernel/c.ko")); err == nil {
+		t.Error("c.ko, which nothing asked for, is in the tree")
 	}
 }

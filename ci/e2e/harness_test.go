@@ -18,6 +18,7 @@ import (
 	"github.com/b2c-dev/b2c/ci/images"
 	"github.com/b2c-dev/b2c/ci/registry"
 	"github.com/b2c-dev/b2c/ci/vm"
+	"github.com/b2c-dev/b2c/cmd/b2c/kmods"
 )
 
 // The registry and the test image every scenario uses.
@@ -180,18 +181,8 @@ func withFiles(t *testing.T, files map[string]string) string {
 // firmware (and scenarios their certificates).
 func appended(t *testing.T, archive []byte) string {
 	t.Helper()
-	base, err := os.ReadFile(initramfs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	buf := bytes.NewBuffer(base)
-	// Each archive starts on a 4-byte boundary.
-	for buf.Len()%4 != 0 {
-		buf.WriteByte(0)
-	}
-	buf.Write(archive)
 	out := filepath.Join(t.TempDir(), "initramfs-appended")
-	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+	if err := kmods.Append(out, initramfs, archive); err != nil {
 		t.Fatal(err)
 	}
 	return out

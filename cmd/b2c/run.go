@@ -14,10 +14,14 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/b2c-dev/b2c/cmd/b2c/guestconsole"
+	"github.com/b2c-dev/b2c/cmd/b2c/kmods"
 	"github.com/b2c-dev/b2c/cmd/b2c/localimage"
 	"github.com/b2c-dev/b2c/cmd/b2c/qemu"
 	"github.com/b2c-dev/b2c/cmd/b2c/runargs"
+	"github.com/b2c-dev/b2c/cmd/b2c/termio"
 )
 
 // Exit codes of b2c run besides the pipeline status (runargs.Usage).
@@ -74,6 +78,11 @@ func runVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer os.RemoveAll(tmp)
 
+	if st, err := os.Stat(kernel); err == nil && st.IsDir() {
+		if kernel, initramfs, err = kernelTree(ctx, kernel, initramfs, tmp, stderr, o.Verbose); err != nil {
+			return fail(fmt.Errorf("--kernel: %w", err))
+		}
+	}
 	image, insecure, reg, err := prepareImage(ctx, o, tmp)
 	if err != nil {
 		return fail(err)
@@ -90,6 +99,15 @@ func runVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if m.Disks, err = hostStorage(o, stderr); err != nil {
 		return fail(err)
 	}
+	// -i and -t: the container's input and output travel on ports of
+	// their own (termio), byte for byte; otherwise on the console.
+	var sess *termio.Session
+	if interactive, tty := o.Interactive(); interactive || tty {
+		if sess, m.Ports, err = termio.Listen(tmp, interactive, tty); err != nil {
+			return fail(err)
+		}
+		defer sess.Close()
+	}
 	filter := consoleFilter{verbose: o.Verbose, log: io.Discard, stdout: stdout, stderr: stderr}
 	if o.ConsoleLog != "" {
 		f, err := os.Create(o.ConsoleLog)
@@ -100,7 +118,7 @@ func runVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		filter.log = f
 	}
 
-	end := boot(ctx, o, m, bin, &filter, stderr)
+	end := boot(ctx, o, m, bin, &filter, sess, stdout, stderr)
 	if reg != nil && o.Verbose {
 		fmt.Fprintf(stderr, "b2c: local registry: %s\n", reg.Stats())
 	}
@@ -114,10 +132,25 @@ func runVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // boot runs the VM until it ends, a signal stops it, or it hangs past
 // --timeout, shows its console through filter, and returns how it ended.
-func boot(ctx context.Context, o runargs.Options, m qemu.Machine, bin string, filter *consoleFilter, stderr io.Writer) runEnd {
+func boot(ctx context.Context, o runargs.Options, m qemu.Machine, bin string, filter *consoleFilter, sess *termio.Session, stdout, stderr io.Writer) runEnd {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stopOnSignals(ctx, cancel)
+	if sess != nil {
+		_, tty := o.Interactive()
+		if tty && term.IsTerminal(int(os.Stdin.Fd())) {
+			fmt.Fprintln(stderr, termio.EscapeHelp)
+		}
+		// The escape stops the VM as Ctrl-C would, which a raw terminal
+		// gives to the container instead.
+		if err := sess.Serve(ctx, os.Stdin, stdout, tty, func() { cancel(errSignal{syscall.SIGINT}) }); err != nil {
+			fmt.Fprintf(stderr, "b2c: run: %v\n", err)
+		}
+		defer func() {
+			sess.Wait(5 * time.Second)
+			sess.Close()
+		}()
+	}
 	if o.Timeout > 0 {
 		// b2c.timeout ends the run in the guest; this only catches a VM
 		// that hangs after it.
@@ -161,6 +194,46 @@ func hostFiles(o runargs.Options) (kernel, initramfs, bin string, err error) {
 		return "", "", "", fmt.Errorf("%w (apt-get install qemu-system-x86)", err)
 	}
 	return kernel, initramfs, bin, nil
+}
+
+// kernelTree boots a kernel developer's tree, dir: its
+// arch/x86/boot/bzImage, with its modules appended to the initramfs
+// (kmods), where the agent's coldplug loads what the VM's devices need.
+// The modules are those staged under dir/lib/modules (make modules_install
+// INSTALL_MOD_PATH=dir), else staged now by make modules_install in tmp;
+// a tree built without modules boots as it is.
+func kernelTree(ctx context.Context, dir, initramfs, tmp string, stderr io.Writer, verbose bool) (kernel, initrd string, err error) {
+	kernel = filepath.Join(dir, "arch/x86/boot/bzImage")
+	if _, err := os.Stat(kernel); err != nil {
+		return "", "", fmt.Errorf("%s is a directory, but no built kernel tree: %w", dir, err)
+	}
+	root := dir
+	if _, err := kmods.Release(dir); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, "modules.order")); err != nil {
+			return kernel, initramfs, nil // no modules
+		}
+		root = filepath.Join(tmp, "modules")
+		cmd := exec.CommandContext(ctx, "make", "-C", dir, "-s", "modules_install", "INSTALL_MOD_PATH="+root, "INSTALL_MOD_STRIP=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", "", fmt.Errorf("make modules_install: %v\n%s", err, out)
+		}
+	}
+	release, err := kmods.Release(root)
+	if err != nil {
+		return "", "", err
+	}
+	archive, err := kmods.Archive(root, release)
+	if err != nil {
+		return "", "", err
+	}
+	initrd = filepath.Join(tmp, "initramfs-with-modules")
+	if err := kmods.Append(initrd, initramfs, archive); err != nil {
+		return "", "", err
+	}
+	if verbose {
+		fmt.Fprintf(stderr, "b2c: %s's modules for %s appended to the initramfs (%.1f MB)\n", dir, release, float64(len(archive))/1e6)
+	}
+	return kernel, initrd, nil
 }
 
 // hostStorage makes the cache disk on first use and the shared

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -213,5 +214,44 @@ func TestRunEndExit(t *testing.T) {
 				t.Errorf("exit() = %d, %q; want %d, %q", code, stderr, tt.code, tt.stderr)
 			}
 		})
+	}
+}
+
+func TestKernelTree(t *testing.T) {
+	dir, tmp := t.TempDir(), t.TempDir()
+	for name, body := range map[string]string{
+		"arch/x86/boot/bzImage":                     "KERNEL",
+		"lib/modules/6.9.0-dev/modules.dep":         "kernel/drivers/x.ko:\n",
+		"lib/modules/6.9.0-dev/modules.builtin":     "",
+		"lib/modules/6.9.0-dev/kernel/drivers/x.ko": "X",
+	} {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	initramfs := filepath.Join(tmp, "base")
+	os.WriteFile(initramfs, []byte("BASE!"), 0o644)
+	kernel, initrd, err := kernelTree(t.Context(), dir, initramfs, tmp, io.Discard, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kernel != filepath.Join(dir, "arch/x86/boot/bzImage") {
+		t.Errorf("kernel %s", kernel)
+	}
+	b, _ := os.ReadFile(initrd)
+	if !bytes.HasPrefix(b, []byte("BASE!\x00\x00\x00070701")) || !bytes.Contains(b, []byte("lib/modules/6.9.0-dev/kernel/drivers/x.ko")) {
+		t.Errorf("initrd: %q...", b[:min(len(b), 40)])
+	}
+	// A tree without modules boots with the initramfs as it is.
+	bare := t.TempDir()
+	os.MkdirAll(filepath.Join(bare, "arch/x86/boot"), 0o755)
+	os.WriteFile(filepath.Join(bare, "arch/x86/boot/bzImage"), []byte("K"), 0o644)
+	if _, initrd, err := kernelTree(t.Context(), bare, initramfs, tmp, io.Discard, false); err != nil || initrd != initramfs {
+		t.Errorf("tree without modules: %s, %v", initrd, err)
+	}
+	if _, _, err := kernelTree(t.Context(), t.TempDir(), initramfs, tmp, io.Discard, false); err == nil {
+		t.Error("a directory without a kernel was accepted")
 	}
 }

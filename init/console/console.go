@@ -53,6 +53,11 @@ func (c *Console) notify(section string) {
 // each stream its own.
 func (c *Console) Writer() io.Writer { return &streamMask{c: c} }
 
+// WriterTo is Writer onto w instead of the consoles: the containers'
+// output that `b2c run` carries byte for byte on a port of its own
+// (init/hostio) is masked the same way.
+func (c *Console) WriterTo(w io.Writer) io.Writer { return &streamMask{c: c, to: w} }
+
 // Direct returns the consoles themselves, unmasked. Only for b2c.shutdown_cmd
 // and b2c.reboot_cmd, the lab's own commands: they print their last lines
 // and then power the machine off at once (poweroff -f), and only a write

@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"io"
 	"sync"
 	"time"
 )
@@ -18,6 +19,7 @@ const holdFor = 200 * time.Millisecond
 // the next write tells, or until holdFor passes.
 type streamMask struct {
 	c     *Console
+	to    io.Writer // nil: the consoles
 	mu    sync.Mutex
 	held  []byte
 	timer *time.Timer
@@ -36,15 +38,23 @@ func (m *streamMask) Write(p []byte) (int, error) {
 	if len(m.held) > 0 {
 		m.timer = time.AfterFunc(holdFor, m.flush)
 	}
-	m.c.writeRaw(out)
+	m.write(out)
 	return len(p), nil
+}
+
+func (m *streamMask) write(b []byte) {
+	if m.to == nil {
+		m.c.writeRaw(b)
+	} else if len(b) > 0 {
+		m.to.Write(b)
+	}
 }
 
 // flush writes what was held back.
 func (m *streamMask) flush() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.c.writeRaw(m.held)
+	m.write(m.held)
 	m.held = nil
 }
 

@@ -86,3 +86,18 @@ func TestEndNeverMasked(t *testing.T) {
 		t.Errorf("End = %q, want %q", out.String(), want)
 	}
 }
+
+func TestWriterToMasks(t *testing.T) {
+	c, console := newTest()
+	c.Redact("s3cret")
+	var port bytes.Buffer
+	w := c.WriterTo(&port)
+	w.Write([]byte("a\x00b s3c"))
+	w.Write([]byte("ret\r\n"))
+	if got := port.String(); got != "a\x00b *****\r\n" {
+		t.Errorf("port got %q", got)
+	}
+	if console.Len() != 0 {
+		t.Errorf("the console got %q", console.String())
+	}
+}

@@ -54,6 +54,33 @@ type Engine struct {
 
 	mu      sync.Mutex
 	created map[string]*podmanspec.Request // by ID, from Create to Run or Start
+	size    [2]int                         // the terminal's rows and columns, from `b2c run`; 0: unknown
+	tty     string                         // the -t container running attached, if any
+}
+
+// SetSize sets the size of the terminal that -t containers get (b2c run
+// passes the host terminal's), now for the one running and at the start
+// of the next ones.
+func (e *Engine) SetSize(rows, cols int) {
+	e.mu.Lock()
+	e.size = [2]int{rows, cols}
+	id := e.tty
+	e.mu.Unlock()
+	if id != "" {
+		e.resize(id)
+	}
+}
+
+func (e *Engine) resize(id string) {
+	e.mu.Lock()
+	rows, cols := e.size[0], e.size[1]
+	e.mu.Unlock()
+	if rows == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(e.conn, 10*time.Second)
+	defer cancel()
+	containers.ResizeContainerTTY(ctx, id, new(containers.ResizeTTYOptions).WithHeight(rows).WithWidth(cols))
 }
 
 // Connect waits until the podman service answers on uri (unix:///...) or
@@ -261,6 +288,9 @@ func (e *Engine) Run(parent context.Context, id string) (int, error) {
 	attached := make(chan error, 1)
 	ready := make(chan bool)
 	go func() {
+		// No detach keys (containers.conf's detach_keys is empty): a -i
+		// container's input is any bytes, and ctrl-p ctrl-q in them must
+		// reach it. The bindings refuse an empty WithDetachKeys.
 		attached <- containers.Attach(ctx, id, stdin, e.out, e.out, ready, new(containers.AttachOptions).WithStream(true))
 	}()
 	select {
@@ -271,6 +301,17 @@ func (e *Engine) Run(parent context.Context, id string) (int, error) {
 	ooms := oomKills()
 	if err := containers.Start(ctx, id, nil); err != nil {
 		return 0, fmt.Errorf("start %s: %w", r.Image, err)
+	}
+	if r.Spec.Terminal {
+		e.mu.Lock()
+		e.tty = id
+		e.mu.Unlock()
+		defer func() {
+			e.mu.Lock()
+			e.tty = ""
+			e.mu.Unlock()
+		}()
+		e.resize(id)
 	}
 	// The attach ends when the container's output does; the exit code
 	// comes from a wait, which also covers containers that close their

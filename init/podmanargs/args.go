@@ -202,3 +202,13 @@ func flagSet(flags []Flag) (*pflag.FlagSet, error) {
 	}
 	return fs, nil
 }
+
+// Bool returns the value of a boolean flag of podman create in args
+// (flags, image, command): "interactive", "tty".
+func Bool(args []string, name string) (bool, error) {
+	fs, err := parse(args)
+	if err != nil {
+		return false, err
+	}
+	return fs.GetBool(name)
+}

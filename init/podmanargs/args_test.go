@@ -78,3 +78,23 @@ func TestTableTypes(t *testing.T) {
 		t.Errorf("flagSet with an ipNet flag gives no error")
 	}
 }
+
+func TestBool(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		i, tty bool
+	}{
+		{nil, false, false},
+		{[]string{"-ti"}, true, true},
+		{[]string{"-i"}, true, false},
+		{[]string{"--tty", "--interactive=false"}, false, true},
+		{[]string{"-e", "A=-t", "--rm"}, false, false},
+	} {
+		args := append(tc.args, "alpine", "sh", "-t")
+		i, err1 := Bool(args, "interactive")
+		tty, err2 := Bool(args, "tty")
+		if err1 != nil || err2 != nil || i != tc.i || tty != tc.tty {
+			t.Errorf("Bool(%q) = -i %t -t %t (%v, %v), want %t %t", tc.args, i, tty, err1, err2, tc.i, tc.tty)
+		}
+	}
+}

@@ -23,6 +23,7 @@ type Machine struct {
 	Disks     []string // raw images, virtio-blk: /dev/vda, /dev/vdb, ... in order
 	NICs      int      // virtio-net NICs, each on its own user-mode network (guest 10.0.2.15, host 10.0.2.2)
 	Shares    []Share  // host directories exported over virtio-9p
+	Ports     []Port   // virtio-serial ports, each on a host unix socket
 	Extra     []string // raw QEMU arguments, appended last
 
 	BIOS     string   // firmware instead of SeaBIOS, such as OVMF for UEFI
@@ -46,6 +47,11 @@ type Share struct {
 	Tag string
 	Dir string
 }
+
+// Port is a virtio-serial port that the guest finds by Name (in
+// /sys/class/virtio-ports/*/name) and that QEMU connects, at its start,
+// to the unix socket Socket, on which the host listens already.
+type Port struct{ Name, Socket string }
 
 // Args returns QEMU's arguments (without the binary) for accel.
 func (m Machine) Args(accel string) []string {
@@ -112,6 +118,14 @@ func (m Machine) Args(accel string) []string {
 		a = append(a,
 			"-fsdev", fmt.Sprintf("local,id=fs%d,path=%s,security_model=none", i, escapeOpt(s.Dir)),
 			"-device", fmt.Sprintf("virtio-9p-pci,fsdev=fs%d,mount_tag=%s", i, escapeOpt(s.Tag)))
+	}
+	if len(m.Ports) > 0 {
+		a = append(a, "-device", "virtio-serial-pci,id=vser0")
+	}
+	for i, p := range m.Ports {
+		a = append(a,
+			"-chardev", fmt.Sprintf("socket,id=port%d,path=%s", i, escapeOpt(p.Socket)),
+			"-device", fmt.Sprintf("virtserialport,bus=vser0.0,chardev=port%d,name=%s", i, escapeOpt(p.Name)))
 	}
 	return append(a, m.Extra...)
 }

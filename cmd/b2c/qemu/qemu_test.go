@@ -86,6 +86,15 @@ func TestArgs(t *testing.T) {
 				"-fsdev", "local,id=fs1,path=/a,,b,security_model=none", "-device", "virtio-9p-pci,fsdev=fs1,mount_tag=b2cshare1",
 			}),
 		},
+		{
+			name: "ports",
+			m:    Machine{Kernel: "/k", Ports: []Port{{"b2c.stdin", "/tmp/r/in"}, {"b2c.stdout", "/tmp/r,/out"}}},
+			want: cat(base, []string{"-append", "console=ttyS0 panic=-1 no_timer_check",
+				"-device", "virtio-serial-pci,id=vser0",
+				"-chardev", "socket,id=port0,path=/tmp/r/in", "-device", "virtserialport,bus=vser0.0,chardev=port0,name=b2c.stdin",
+				"-chardev", "socket,id=port1,path=/tmp/r,,/out", "-device", "virtserialport,bus=vser0.0,chardev=port1,name=b2c.stdout",
+			}),
+		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.m.Args(AccelTCG); !slices.Equal(got, tt.want) {

@@ -68,7 +68,8 @@ images are served to the VM from a registry inside b2c.
 b2c flags (podman's own -v, --cpus, --timeout go after --):
   -v                       show the whole console, not only the container's output and errors
   --console-log FILE       write the whole console to FILE
-  --kernel FILE            the kernel (default: bzImage next to b2c, else out/bzImage)
+  --kernel FILE|DIR        the kernel (default: bzImage next to b2c, else out/bzImage);
+                           DIR: a built kernel tree, whose modules are appended to the initramfs
   --initramfs FILE         the initramfs (default: initramfs.linux_amd64.cpio.zst, likewise)
   --cache FILE[:SIZE]      a disk image for images and layers, made sparse on first use (default size 8G)
   --mem MIB                VM memory in MiB (default 1024)
@@ -76,6 +77,11 @@ b2c flags (podman's own -v, --cpus, --timeout go after --):
   --timeout DURATION       b2c.timeout: stop the pipeline after DURATION (status 124)
   --append ARGS            raw kernel arguments, any b2c.* option (repeatable)
   --share HOSTDIR:PATH     HOSTDIR on the host is PATH in the container, over 9p (repeatable)
+
+-i and -t work as with podman: -i copies b2c's standard input to the
+container (its end of file included), -t gives it a terminal; their
+output is byte for byte. At a terminal, -t makes it raw: every key goes
+to the container, Ctrl-C included; Ctrl-] then q stops the VM.
 
 Exit status: the pipeline status (the container's exit code, 124 on
 timeout, 125 when podman could not run it); 2 usage; 130 interrupted
@@ -146,6 +152,15 @@ func Parse(args []string, check func(podman []string) error) (Options, error) {
 		return o, UsageError{err}
 	}
 	return o, nil
+}
+
+// Interactive tells whether the container has -i (it reads the person's
+// standard input) and -t (a terminal).
+func (o Options) Interactive() (interactive, tty bool) {
+	all := append(append(append([]string(nil), o.Podman...), o.Image), o.Command...)
+	interactive, _ = podmanargs.Bool(all, "interactive")
+	tty, _ = podmanargs.Bool(all, "tty")
+	return interactive, tty
 }
 
 // b2cFlags returns how many leading arguments are b2c's flags and their
