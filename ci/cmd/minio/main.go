@@ -1,7 +1,8 @@
 // Command minio builds the tests' MinIO server into the user's cache, if
-// it is not there yet, and prints its path. `make e2e` runs it before the
-// tests so that the build (minutes on two cores) is a step of its own in
-// the log, not hidden inside the first S3 test's time.
+// it is not there yet, and prints its path and how long it took. `make
+// e2e` runs it in the background while the first scenarios run, so that
+// the build (minutes on two cores) overlaps them and its time is in the
+// log, not hidden inside the first S3 test's.
 package main
 
 import (
