@@ -32,6 +32,7 @@ func (a *agent) connectPodman(ctx context.Context) error {
 		go hostio.ReadSizes(bufio.NewReader(sizes), engine.SetSize)
 	}
 	engine.Storage = a.storage.GraphRoot()
+	engine.Retrying = a.wd.KickCurrent
 	// Containers read their job's options in /proc/cmdline: they get
 	// it whole, but with the keys masked as on the console.
 	const masked = "/run/b2c/cmdline"

@@ -48,6 +48,9 @@ type Engine struct {
 	// Storage is podman's graph root, named with its free space when a
 	// pull runs out of it.
 	Storage string
+	// Retrying, if set, is called when a pull try failed and another
+	// follows: the watchdog's sign that the pull is alive.
+	Retrying func()
 	// Cmdline is a file that containers see as /proc/cmdline: the
 	// kernel's command line with its secrets masked. "": the real one.
 	Cmdline string
@@ -163,6 +166,9 @@ func (e *Engine) pull(ctx context.Context, r *podmanspec.Request) error {
 			return fmt.Errorf("pull %s: %w%s", r.Image, err, clockHint(err, time.Now()))
 		}
 		e.con.Warnf("pull %s failed (try %d), retrying in %s: %v", r.Image, try, delay, err)
+		if e.Retrying != nil {
+			e.Retrying()
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("pull %s: %w", r.Image, ctx.Err())

@@ -132,6 +132,18 @@ func (r *Reporter) Kick(section string) {
 	}
 }
 
+// KickCurrent reports progress of whatever step the agent is in: a pull
+// try that failed and is retried (a registry that refuses, or drops the
+// connection, makes the retries end; one that stalls makes none).
+func (r *Reporter) KickCurrent() {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.send("kick")
+}
+
 // Current returns the section the agent is in.
 func (r *Reporter) Current() string {
 	if r == nil {

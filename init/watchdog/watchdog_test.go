@@ -14,6 +14,7 @@ func TestReporter(t *testing.T) {
 	r.Section("connect")
 	r.Kick("connect")
 	r.Kick("ntp_set") // not the current step: no progress of it
+	r.KickCurrent()
 	r.Section("")
 	r.SetTimeout(10 * time.Minute)
 	r.Section("container_run")
@@ -22,6 +23,7 @@ func TestReporter(t *testing.T) {
 	want := strings.Join([]string{
 		"step 0 120000 start",
 		"step 0 300000 connect",
+		"kick",
 		"kick",
 		"step 0 120000 after connect",
 		"step 120000 720000 container_run",
