@@ -224,15 +224,8 @@ func TestBootUEFIDisk(t *testing.T) {
 // and block drivers) and what it needs itself (overlay, ext4), with no
 // b2c.insmods. The first container line is compared with our kernel's.
 func TestDistributionKernel(t *testing.T) {
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := distkernel.Fetch(t.Context(), filepath.Join(cache, "b2c-ci", "debian-kernel"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mods, err := k.ModulesArchive("virtio_pci", "virtio_net", "virtio_blk", "overlay", "ext4")
+	k := debianKernel(t)
+	mods, err := k.ModulesArchive(vmModules...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,4 +256,24 @@ func TestDistributionKernel(t *testing.T) {
 		first[tc.name] = l.At.Seconds()
 	}
 	figure(t, "boot: the first container line at %.2f s with Debian's kernel %s and its modules appended, %.2f s with b2c's", first["debian"], k.Release, first["b2c"])
+}
+
+// vmModules are the modules of a modular kernel that the test VMs need:
+// virtio's PCI, network and block drivers, and overlay and ext4 for
+// podman and the cache.
+var vmModules = []string{"virtio_pci", "virtio_net", "virtio_blk", "overlay", "ext4"}
+
+// debianKernel returns Debian's own kernel package, fetched once into the
+// user's cache (ci/distkernel).
+func debianKernel(t *testing.T) *distkernel.Kernel {
+	t.Helper()
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := distkernel.Fetch(t.Context(), filepath.Join(cache, "b2c-ci", "debian-kernel"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

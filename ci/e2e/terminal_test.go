@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,8 +12,6 @@ import (
 	"time"
 
 	"github.com/creack/pty"
-
-	"github.com/b2c-dev/b2c/ci/distkernel"
 )
 
 // b2c run at a terminal and in pipelines (README, "b2c run"): the input
@@ -141,16 +138,9 @@ func TestRunTerminal(t *testing.T) {
 // with the modules a VM needs): the agent loads them, with no
 // b2c.insmods, and the container runs on that kernel.
 func TestRunKernelTree(t *testing.T) {
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := distkernel.Fetch(t.Context(), filepath.Join(cache, "b2c-ci", "debian-kernel"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := debianKernel(t)
 	tree := t.TempDir()
-	if err := k.Tree(tree, "virtio_pci", "virtio_net", "virtio_blk", "overlay", "ext4"); err != nil {
+	if err := k.Tree(tree, vmModules...); err != nil {
 		t.Fatal(err)
 	}
 	r := runB2C(t, "--kernel", tree, ociArchive(t), "uname", "-r")

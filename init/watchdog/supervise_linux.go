@@ -33,7 +33,6 @@ func Supervise(agent string) {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", EnvFD, 3))
-	started := time.Now()
 	exited, err := rp.Start(cmd)
 	w.Close()
 	if err != nil {
@@ -47,7 +46,6 @@ func Supervise(agent string) {
 		}
 		close(lines)
 	}()
-	st = NewState(started)
 	tick := time.NewTicker(time.Second)
 	for {
 		select {
