@@ -16,6 +16,7 @@ pkgs=(
 	ovmf systemd-boot-efi              # UEFI disk scenario; b2c disk's boot loader
 	dosfstools mtools                  # b2c disk's tests read its FAT with other tools
 	grub-common grub-efi-amd64-bin     # the GRUB scenario builds GRUB's EFI image
+	nbd-server nfs-ganesha nfs-ganesha-vfs  # diskless scenarios: an NBD and an NFS server
 )
 missing=()
 for p in "${pkgs[@]}"; do

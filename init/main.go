@@ -77,7 +77,7 @@ func (a *agent) steps() []step {
 		{section: "load_modules", header: "Loading the kernel modules", always: true, do: a.loadModules},
 		// Without extra options, the storage is known: podman's service
 		// starts in parallel with the network (its socket takes most of a
-		// second to come up).
+		// second to come up). Storage over the network waits for it.
 		{section: "mount_cache_partition", header: "Mounting the cache partition", always: true,
 			when: a.storageFirst, do: a.mountCache, fail: "mount_cache_partition"},
 		{do: a.startPodman, always: true, when: a.storageFirst},
@@ -89,7 +89,8 @@ func (a *agent) steps() []step {
 			detail: func() string { return prefixed("from ", a.cfg.ExtraArgsURL) }, do: a.extraOptions, fail: "parse_extra_cmdline"},
 		// With extra options, the storage waits for them: they count as if
 		// on the kernel's line, b2c.cache_device and b2c.swap included
-		// (the one move of a section that docs/cmdline.md allows).
+		// (the one move of a section that docs/cmdline.md allows). So does
+		// storage that the network carries.
 		{section: "mount_cache_partition", header: "Mounting the cache partition",
 			when: func() bool { return !a.storageFirst() }, do: a.mountCache, fail: "mount_cache_partition"},
 		{do: a.startPodman, when: func() bool { return !a.storageFirst() }},
@@ -106,8 +107,11 @@ func (a *agent) steps() []step {
 }
 
 // storageFirst says whether the storage is set up before the network: when
-// the kernel's command line names no extra options, which could change it.
-func (a *agent) storageFirst() bool { return a.kernelCfg.ExtraArgsURL == "" }
+// the kernel's command line names no extra options, which could change it,
+// and no storage that the network carries (b2c.nbd, NFS).
+func (a *agent) storageFirst() bool {
+	return a.kernelCfg.ExtraArgsURL == "" && !volumes.NeedsNetwork(&a.kernelCfg)
+}
 
 // prefixed returns s after prefix, or nothing without s.
 func prefixed(prefix, s string) string {

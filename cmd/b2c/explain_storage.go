@@ -24,7 +24,12 @@ func (e explainer) storage() {
 			fs.Name, fs.Type, fs.Src, m.Target, opts, e.users(fs.Name))
 	}
 	for _, n := range c.NBDs {
-		e.line("NBD %s: %s:%d, %d connections: not connected (b2c does not apply b2c.nbd yet)", n.Device, n.Host, n.Port, n.Connections)
+		conns := "1 connection"
+		if n.Connections > 1 {
+			conns = fmt.Sprintf("%d connections", n.Connections)
+		}
+		e.line("NBD %s: %s:%d, %s, connected once the network is up (the storage then waits for it); used by %s; a server that does not answer within 30 s is an ERROR (no container runs)",
+			n.Device, n.Host, n.Port, conns, e.nbdUsers(n.Device))
 	}
 	e.line("Cache: %s", cacheLine(c))
 	e.swap()
@@ -60,6 +65,27 @@ func (e explainer) users(name string) string {
 	}
 	if len(u) == 0 {
 		return "nothing, mounted all the same"
+	}
+	return strings.Join(u, ", ")
+}
+
+// nbdUsers lists what uses a b2c.nbd device or one of its partitions.
+func (e explainer) nbdUsers(dev string) string {
+	on := func(v string) bool { return v == dev || strings.HasPrefix(v, dev+"p") }
+	var u []string
+	if on(e.c.CacheDevice) {
+		u = append(u, "the cache")
+	}
+	if on(e.c.Swap.Device) {
+		u = append(u, "the swap")
+	}
+	for _, fs := range e.c.Filesystems {
+		if on(fs.Src) {
+			u = append(u, "the b2c.filesystem "+fs.Name)
+		}
+	}
+	if len(u) == 0 {
+		return "nothing, connected all the same"
 	}
 	return strings.Join(u, ", ")
 }

@@ -64,6 +64,7 @@ func Choose(mode string, devs []disks.Device) Plan {
 	case "", "none":
 		return Plan{Action: InRAM}
 	case "auto", "reset":
+		devs = local(devs)
 		if p, ok := existing(devs, mode == "reset"); ok {
 			return p
 		}
@@ -104,6 +105,18 @@ func Choose(mode string, devs []disks.Device) Plan {
 	default:
 		return Plan{Action: Use, Device: dev.Path, FSType: dev.FSType, Ours: dev.Label == Label}
 	}
+}
+
+// local leaves out the network's block devices (b2c.nbd): only a device
+// that the command line names is used over the network.
+func local(devs []disks.Device) []disks.Device {
+	var out []disks.Device
+	for _, d := range devs {
+		if !d.Network {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // existing finds b2c's partition among devs: by its file system label, or

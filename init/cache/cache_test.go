@@ -24,6 +24,14 @@ func disk(name string, parts ...disks.Device) []disks.Device {
 	return out
 }
 
+// network marks devs as those of a b2c.nbd device.
+func network(devs []disks.Device) []disks.Device {
+	for i := range devs {
+		devs[i].Network = true
+	}
+	return devs
+}
+
 // withDisk sets what the whole disk holds (its first entry).
 func withDisk(devs []disks.Device, what disks.Device) []disks.Device {
 	devs[0].FSType, devs[0].Label, devs[0].PTType = what.FSType, what.Label, what.PTType
@@ -62,6 +70,12 @@ func TestChoose(t *testing.T) {
 	}{
 		{"none", "none", disk("vda"), InRAM, "", false, "", ""},
 		{"auto blank disk", "auto", disk("vda"), Repartition, "/dev/vda", true, "", ""},
+		{"auto skips nbd", "auto", cat(network(disk("nbd0")), disk("vda")), Repartition, "/dev/vda", true, "", ""},
+		{"auto skips nbd cache", "auto", cat(network(disk("nbd0", ours)), disk("vda")), Repartition, "/dev/vda", true, "", ""},
+		{"auto nbd only", "auto", network(disk("nbd0")), InRAM, "", false, "no disk", ""},
+		{"named nbd blank", "/dev/nbd0", network(disk("nbd0")), Repartition, "/dev/nbd0", true, "", ""},
+		{"named nbd reused", "/dev/nbd0", network(disk("nbd0", ours)), Use, "/dev/nbd0p1", true, "", ""},
+		{"named nbd holding data", "/dev/nbd0", network(disk("nbd0", keep)), Repartition, "/dev/nbd0", true, "", ""},
 		{"auto skips cdrom", "auto", cat(cdrom, disk("vda")), Repartition, "/dev/vda", true, "", ""},
 		{"auto only cdrom", "auto", cdrom, InRAM, "", false, "no disk", ""},
 		{"auto no disk", "auto", nil, InRAM, "", false, "no disk", ""},

@@ -124,12 +124,13 @@ var cacheKeywords = []string{"none", "auto", "reset"}
 // NoCache reports whether b2c.cache_device certainly gives no cache, so
 // that images, volumes and a swap file would live in RAM: none, a word
 // that is neither a keyword nor a b2c.filesystem name, or a network block
-// device, which b2c does not connect yet. Whether auto or a device finds
-// a cache is known only at boot.
+// device that no b2c.nbd connects. Whether auto or a device finds a cache
+// is known only at boot.
 func (c *Config) NoCache() bool {
 	v := c.CacheDevice
 	named := slices.ContainsFunc(c.Filesystems, func(f Filesystem) bool { return f.Name == v })
-	return v == "none" || nbdRE.MatchString(v) ||
+	connected := slices.ContainsFunc(c.NBDs, func(n NBD) bool { return n.Device == v })
+	return v == "none" || nbdRE.MatchString(v) && !connected ||
 		!named && !slices.Contains(cacheKeywords, v) && !strings.HasPrefix(v, "/dev/")
 }
 
@@ -156,7 +157,7 @@ func (c *checker) cache() {
 var nbdRE = regexp.MustCompile(`^/dev/nbd[0-9]+$`)
 
 // nbd reports a network block device that will not appear: no b2c.nbd
-// defines it, or b2c does not connect it.
+// defines it.
 func (c *checker) nbd(tok, option, dev, then string) {
 	if !nbdRE.MatchString(dev) {
 		return
@@ -167,10 +168,7 @@ func (c *checker) nbd(tok, option, dev, then string) {
 	}
 	if !slices.Contains(defined, dev) {
 		c.undefined(tok, option, false, "b2c.nbd", "", dev, "the device will not appear, "+then, nil)
-		return
 	}
-	// Remove once the agent connects b2c.nbd (docs/cmdline.md, b2c.nbd).
-	c.add(tok, option, false, "b2c does not connect b2c.nbd devices yet: %s will not appear, %s", dev, then)
 }
 
 func (c *checker) swap() {

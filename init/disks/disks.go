@@ -29,6 +29,9 @@ type Device struct {
 	Size      int64  // bytes
 	ReadOnly  bool
 	CDROM     bool // never written to, never used as a cache
+	// Network tells a b2c.nbd device (or one of its partitions): used
+	// when named, never taken by b2c.cache_device=auto.
+	Network bool
 
 	// What a probe found on the device; empty when nothing.
 	FSType   string // ext4, vfat, swap, crypto_LUKS, ...
@@ -78,8 +81,9 @@ func humanSize(n int64) string {
 type Probe func(ctx context.Context, path string) (map[string]string, error)
 
 // ignored are the block devices that are never disks of the machine:
-// RAM disks, loop devices, zram swap, device-mapper and md stacks.
-var ignored = []string{"loop", "ram", "zram", "dm-", "md", "nbd"}
+// RAM disks, loop devices, zram swap, device-mapper and md stacks. An
+// unconnected NBD device has no size, and is left out as an empty drive.
+var ignored = []string{"loop", "ram", "zram", "dm-", "md"}
 
 // List returns the block devices of sysRoot/class/block, disks before their
 // partitions, sorted by name, with what probe found on each. A probe error
@@ -186,6 +190,7 @@ func read(dir, name string) (Device, error) {
 		}
 		d.Disk = filepath.Base(filepath.Dir(real))
 	}
+	d.Network = strings.HasPrefix(d.Disk, "nbd")
 	// SCSI type 5 is a CD/DVD drive; sr* are the kernel's CD-ROM names.
 	if t, ok := num("device/type"); (ok && t == 5) || strings.HasPrefix(name, "sr") {
 		d.CDROM = true

@@ -49,6 +49,9 @@ func TestList(t *testing.T) {
 		"sdc":               {"size": "0"},
 		"nvme0n1":           {"size": "8"},
 		"nvme0n1/nvme0n1p1": {"size": "4", "partition": "1"},
+		"nbd0":              {"size": "64"}, // connected
+		"nbd0/nbd0p1":       {"size": "32", "partition": "1"},
+		"nbd1":              {"size": "0"}, // not connected
 	})
 	probed := map[string]map[string]string{
 		"/dev/vda1": {"TYPE": "ext4", "LABEL": "B2C_CACHE", "PART_ENTRY_NAME": "B2C_CACHE"},
@@ -59,6 +62,8 @@ func TestList(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Device{
+		{Name: "nbd0", Path: "/dev/nbd0", Disk: "nbd0", Size: 64 * 512, Network: true},
+		{Name: "nbd0p1", Path: "/dev/nbd0p1", Disk: "nbd0", Partition: 1, Size: 32 * 512, Network: true},
 		{Name: "nvme0n1", Path: "/dev/nvme0n1", Disk: "nvme0n1", Size: 8 * 512},
 		{Name: "nvme0n1p1", Path: "/dev/nvme0n1p1", Disk: "nvme0n1", Partition: 1, Size: 4 * 512},
 		{Name: "sr0", Path: "/dev/sr0", Disk: "sr0", Size: 100 * 512, ReadOnly: true, CDROM: true},

@@ -19,6 +19,16 @@ const Dir = "/mnt"
 // Plan sets no Flags and no mount is Optional: each is asked for by name.
 type Mount = mounts.Mount
 
+// Network reports whether a file system type reaches a server: its mount
+// needs the network, and may wait on a server that does not answer.
+func Network(fstype string) bool {
+	switch fstype {
+	case "nfs", "nfs4", "cifs", "smb3", "ceph", "glusterfs":
+		return true
+	}
+	return false
+}
+
 // Path returns where the file system name is mounted, under root.
 func Path(root, name string) string { return filepath.Join(root, Dir, name) }
 
@@ -27,7 +37,7 @@ func Plan(root string, fss []cmdline.Filesystem) []Mount {
 	var out []Mount
 	for _, fs := range fss {
 		opts := append([]string(nil), fs.Opts...)
-		if fs.Type == "nfs" || fs.Type == "nfs4" {
+		if strings.HasPrefix(fs.Type, "nfs") {
 			opts = nfsOpts(fs.Src, opts)
 		}
 		out = append(out, Mount{Source: fs.Src, Target: Path(root, fs.Name), Type: fs.Type, Data: strings.Join(opts, ",")})

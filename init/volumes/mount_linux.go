@@ -15,14 +15,18 @@ import (
 	"github.com/b2c-dev/b2c/init/swap"
 )
 
-// Mount mounts the named file systems and the cache, points podman's
-// storage at it, and enables swap. Only a file system that does not mount,
-// or an additional image store that names none, is an error: without the
-// cache b2c works, from RAM.
+// Mount connects the network block devices, mounts the named file systems
+// and the cache, points podman's storage at it, and enables swap. Only a
+// device that does not connect, a file system that does not mount, or an
+// additional image store that names none, is an error: without the cache
+// b2c works, from RAM.
 func (s *Storage) Mount(ctx context.Context) error {
 	con := s.con
 	p := planMounts(s.cfg)
 	s.graphRoot = tmpGraphRoot
+	if err := s.connectNBDs(ctx); err != nil {
+		return err
+	}
 	if err := filesystems.Apply(ctx, p.filesystems); err != nil {
 		return fmt.Errorf("b2c.filesystem: %w", err)
 	}
@@ -165,6 +169,7 @@ func (s *Storage) Unmount() {
 	if err := cache.Unmount(filesystems.Dir); err != nil {
 		con.Warnf("%v", err)
 	}
+	s.disconnectNBDs()
 }
 
 func bind(src, dst string) error {

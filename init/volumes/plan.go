@@ -42,6 +42,21 @@ type mountPlan struct {
 	storesErr error
 }
 
+// NeedsNetwork reports whether the storage reaches through the network: a
+// b2c.nbd device, or a network file system. It is then set up once the
+// network is.
+func NeedsNetwork(cfg *cmdline.Config) bool {
+	if len(cfg.NBDs) > 0 {
+		return true
+	}
+	for _, fs := range cfg.Filesystems {
+		if filesystems.Network(fs.Type) {
+			return true
+		}
+	}
+	return false
+}
+
 func planMounts(cfg *cmdline.Config) mountPlan {
 	p := mountPlan{filesystems: filesystems.Plan("/", cfg.Filesystems)}
 	names := map[string]bool{}

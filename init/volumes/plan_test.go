@@ -53,6 +53,25 @@ func TestPlanMounts(t *testing.T) {
 	}
 }
 
+func TestNeedsNetwork(t *testing.T) {
+	for _, tt := range []struct {
+		cmdline string
+		want    bool
+	}{
+		{"b2c.cache_device=auto b2c.swap=/dev/sda2", false},
+		{"b2c.filesystem=data,type=ext4,src=/dev/sdb1 b2c.filesystem=share,type=9p,src=share0", false},
+		{"b2c.nbd=/dev/nbd0,host=gw,port=10809", true},
+		{"b2c.filesystem=images,type=nfs,src=10.0.0.1:/srv", true},
+		{"b2c.filesystem=images,type=nfs4,src=10.0.0.1:/srv", true},
+		{"b2c.filesystem=share,type=cifs,src=//srv/share", true},
+	} {
+		r := cmdline.Parse(tt.cmdline)
+		if got := NeedsNetwork(&r.Config); got != tt.want {
+			t.Errorf("NeedsNetwork(%s) = %v, want %v", tt.cmdline, got, tt.want)
+		}
+	}
+}
+
 func TestGraphRoot(t *testing.T) {
 	for _, tt := range []struct {
 		cached bool

@@ -21,6 +21,7 @@ import (
 	"github.com/b2c-dev/b2c/init/console"
 	"github.com/b2c-dev/b2c/init/fscrypt"
 	"github.com/b2c-dev/b2c/init/mirror"
+	"github.com/b2c-dev/b2c/init/nbd"
 )
 
 // Storage is the storage of one run, from Mount to Unmount.
@@ -33,6 +34,8 @@ type Storage struct {
 	graphRoot string
 	swap      string               // the swap file or device enabled
 	keys      []fscrypt.Identifier // added to the cache's keyring, removed at Unmount
+	nbds      []*nbd.Device        // the b2c.nbd devices, connected by Mount
+	nbdStop   chan struct{}        // closed when Unmount disconnects them
 
 	vols    []*mirror.Volume // the volumes that mirror a bucket
 	stop    context.CancelFunc
@@ -47,7 +50,7 @@ type Storage struct {
 // each step runs, so that the options fetched from b2c.extra_args_url
 // count. run runs a command to its end (the reaper's RunCmd, in PID 1).
 func New(con *console.Console, cfg *cmdline.Config, run func(context.Context, *exec.Cmd) (int, error)) *Storage {
-	return &Storage{con: con, cfg: cfg, run: run}
+	return &Storage{con: con, cfg: cfg, run: run, nbdStop: make(chan struct{})}
 }
 
 // GraphRoot is where podman keeps its images, once Mount has run.
