@@ -35,6 +35,7 @@ func (a *agent) end() {
 		a.podman.Stop(5 * time.Second)
 		if a.storage != nil { // nil: the boot crashed before the storage step
 			a.storage.Unmount()
+			a.stopWatch()
 		}
 		return nil
 	})

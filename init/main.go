@@ -141,8 +141,9 @@ type agent struct {
 	serviceErr    error // podman's service did not start
 	engine        *podman.Engine
 
-	storage *volumes.Storage
-	podman  *podman.Service
+	storage   *volumes.Storage
+	stopWatch context.CancelFunc // ends the watch of the storage's servers
+	podman    *podman.Service
 }
 
 // boot runs everything up to the end of the pipeline. A panic anywhere in

@@ -19,6 +19,7 @@ import (
 	"github.com/b2c-dev/b2c/init/cmdline"
 	"github.com/b2c-dev/b2c/init/console"
 	"github.com/b2c-dev/b2c/init/fetch"
+	"github.com/b2c-dev/b2c/init/filesystems"
 	"github.com/b2c-dev/b2c/init/keymap"
 	"github.com/b2c-dev/b2c/init/modules"
 	"github.com/b2c-dev/b2c/init/mounts"
@@ -152,7 +153,31 @@ func (a *agent) loadModules(context.Context) error {
 func (a *agent) mountCache(ctx context.Context) error {
 	a.storage = volumes.New(a.con, a.cfg, a.rp.RunCmd)
 	a.storage.Progress = func() { a.wd.Kick("execute_hooks") }
-	return a.storage.Mount(ctx)
+	err := a.storage.Mount(ctx)
+	a.watchServers()
+	return err
+}
+
+// watchServers watches the servers of the network file systems until the
+// storage is unmounted: one that stops answering is a WARNING after 30 s,
+// and ends the run after 2 minutes (docs/cmdline.md, b2c.filesystem).
+func (a *agent) watchServers() {
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stopWatch = cancel
+	filesystems.Watcher{
+		Every: 5 * time.Second, Warn: 30 * time.Second, Lost: 2 * time.Minute,
+		Probe: func(path string) error { var st unix.Statfs_t; return unix.Statfs(path, &st) },
+		Logf:  a.con.Logf, Warnf: a.con.Warnf,
+		Gone: func(msg string) {
+			if a.wd == nil {
+				a.con.Errorf("%s", msg) // no supervisor to end the run
+				return
+			}
+			// The supervisor ends it: the agent may be blocked by the
+			// lost server anywhere (a read, a sync).
+			a.wd.Abort(msg)
+		},
+	}.Run(ctx, filesystems.Plan("/", a.cfg.Filesystems))
 }
 
 func (a *agent) startPodman(context.Context) error {

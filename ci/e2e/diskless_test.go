@@ -189,3 +189,30 @@ func TestNFSUnreachable(t *testing.T) {
 		"b2c.storage=additionalimagestores=store", run(`echo never`))
 	ended(t, v, `Mounting the cache partition`, `ERROR: b2c.filesystem: mount -t nfs 10\.0\.2\.2:/export /mnt/store: `, 1)
 }
+
+// TestFaultNFSServerGone: the server of an NFS file system that holds a
+// volume dies while a container writes to it. The hard mount makes the
+// writer wait; the agent's watch says so (WARNING), then ends the run
+// (ERROR) through the watchdog, which no blocked reader can hold up.
+func TestFaultNFSServerGone(t *testing.T) {
+	t.Parallel()
+	s, err := nfsserver.Start(t.Context(), t.TempDir(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Kill)
+	v := boot(t, "b2c.filesystem=share,type=nfs,src=10.0.2.2:"+nfsserver.Pseudo+",opts=vers=4.1|port="+strconv.Itoa(s.Port()),
+		"b2c.volume=results,filesystem=share",
+		run("-v results:/results", `sh -c 'echo ready; i=0; while :; do echo $i > /results/n; sync; i=$((i+1)); sleep 1; done'`),
+		vm.Timeout(6*time.Minute))
+	expect(t, v, `^ready$`)
+	time.Sleep(3 * time.Second) // a few writes reach the server
+	s.Kill()
+	killed := time.Now()
+	expect(t, v, `WARNING: b2c.filesystem share: the server of 10\.0\.2\.2:/export has not answered for 30s`)
+	expect(t, v, `ERROR: b2c.filesystem share: the server of 10\.0\.2\.2:/export has not answered for 2m0s, ending the run$`)
+	if got := status(t, v); got != 1 {
+		t.Errorf("pipeline status = %d, want 1", got)
+	}
+	figure(t, "fault: %s: %.1f s from the fault to the power off", t.Name(), time.Since(killed).Seconds())
+}

@@ -165,6 +165,18 @@ func (r *Reporter) Status(code int, reboot bool) {
 	r.send("status %d %t", code, reboot)
 }
 
+// Abort asks the supervisor to end the run with the ERROR msg: the agent
+// knows that the run cannot go on (a server its storage needs is gone),
+// and may itself be blocked by that loss at any moment.
+func (r *Reporter) Abort(msg string) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.send("abort %s", strings.ReplaceAll(msg, "\n", " "))
+}
+
 // Ended says that the end lines are out and the agent is shutting down,
 // for at most bound: past it, the supervisor powers off without printing
 // the end lines again.
@@ -189,6 +201,8 @@ type State struct {
 	Final  bool // Code is the pipeline's, not a failure of the agent
 	Reboot bool
 	Ended  bool // the agent printed the end lines itself
+	// Aborted is the ERROR of an agent that asked to end the run.
+	Aborted string
 }
 
 // NewState returns the state of an agent started at now: it has a minute
@@ -240,6 +254,11 @@ func (s *State) Apply(line string, now time.Time) error {
 			return bad
 		}
 		s.Step, s.Idle, s.Total, s.started, s.Ended = "shutdown", 0, bound, now, true
+	case "abort":
+		if len(f) < 2 || s.Ended {
+			return bad
+		}
+		s.Aborted = strings.TrimSpace(strings.TrimPrefix(line, "abort"))
 	default:
 		return bad
 	}
@@ -247,9 +266,11 @@ func (s *State) Apply(line string, now time.Time) error {
 }
 
 // Overdue returns the ERROR message when the step overstayed a bound at
-// now, or "".
+// now, or when the agent asked to end the run, or "".
 func (s *State) Overdue(now time.Time) string {
 	switch {
+	case s.Aborted != "":
+		return s.Aborted
 	case s.Total > 0 && now.Sub(s.started) >= s.Total:
 		return fmt.Sprintf("b2c's watchdog: the step %q did not end within %s, ending the run", s.Step, s.Total)
 	case s.Idle > 0 && now.Sub(s.progress) >= s.Idle:

@@ -65,6 +65,8 @@ func TestState(t *testing.T) {
 		{name: "unbounded step", msgs: []msg{{0, "step 0 0 odd"}}, check: 1e6, code: 1},
 		{name: "final status", msgs: []msg{{0, "status 3 true"}, {0, "step 0 300000 cleanup"}}, check: 400, want: `"cleanup"`, code: 3, reboot: true},
 		{name: "ended", msgs: []msg{{0, "status 0 false"}, {0, "ended 60000"}}, check: 60, want: `"shutdown"`, code: 0, ended: true},
+		{name: "abort", msgs: []msg{{0, "step 120000 0 container_run"}, {5, "abort b2c.filesystem store: the NFS server is gone"}}, check: 6, want: "b2c.filesystem store: the NFS server is gone", code: 1},
+		{name: "abort after the status", msgs: []msg{{0, "status 0 false"}, {1, "abort gone"}}, check: 2, want: "gone", code: 0},
 		{name: "bad messages change nothing", msgs: []msg{{0, "step x 0 a"}, {0, "status"}, {0, "hello"}}, check: 10, code: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,7 +87,7 @@ func TestState(t *testing.T) {
 
 func TestApplyErrors(t *testing.T) {
 	s := NewState(time.Unix(0, 0))
-	for _, l := range []string{"step 1", "step -1 0 x", "status a false", "ended", "what"} {
+	for _, l := range []string{"step 1", "step -1 0 x", "status a false", "ended", "abort", "what"} {
 		if err := s.Apply(l, time.Unix(1, 0)); err == nil {
 			t.Errorf("Apply(%q) = nil, want an error", l)
 		}
