@@ -5,7 +5,9 @@
 # without the end lines is a hang). A developer's run, not part of
 # `make test`; it needs `make all` first. Usage: ci/soak.sh [N] [REGEXP]
 # (REGEXP: only the scenarios whose names match, e.g. to leave out the
-# slow ones that wait out a 2-minute bound).
+# slow ones that wait out a 2-minute bound). Two soaks can run at once
+# (each VM takes one core under TCG): each has its own test binary and
+# registry.
 set -euo pipefail
 cd "$(dirname "$0")"
 n=${1:-50}
@@ -13,14 +15,16 @@ filter=${2:-.}
 mapfile -t scenarios < <(grep -ho '^func Test\(Fault[A-Za-z0-9]*\|SignalPID1\|Secrets[A-Za-z]*\|CacheAutoKeeps[A-Za-z]*\)(' e2e/*_test.go | sed 's/^func //; s/($//' | grep -E -- "$filter" | sort -u)
 [ ${#scenarios[@]} -gt 0 ] || { echo "soak: no scenario matches $filter" >&2; exit 1; }
 echo "soak: $n boots among ${#scenarios[@]} scenarios: ${scenarios[*]}"
-go test -c -o /tmp/b2c-soak.test ./e2e/
+bin=$(mktemp /tmp/b2c-soak.XXXXXX.test)
+trap 'rm -f "$bin"' EXIT
+go test -c -o "$bin" ./e2e/
 pass=0 fail=0 hang=0
 start=$SECONDS
 for i in $(seq 1 "$n"); do
 	s=${scenarios[RANDOM % ${#scenarios[@]}]}
 	t0=$SECONDS
 	log=$(mktemp)
-	if (cd e2e && /tmp/b2c-soak.test -test.count=1 -test.run "^$s\$" >"$log" 2>&1); then
+	if (cd e2e && "$bin" -test.count=1 -test.run "^$s\$" >"$log" 2>&1); then
 		pass=$((pass + 1)) result=ok
 	else
 		fail=$((fail + 1)) result=FAIL
