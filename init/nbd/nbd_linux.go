@@ -72,12 +72,11 @@ func Connect(ctx context.Context, path, addr string, conns int) (*Device, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := d.configure(f, socks); err != nil {
+	d.f = f
+	if err := d.start(socks); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	d.f = f
-	go d.serve()
 	if err := d.waitSize(ctx); err != nil {
 		d.Disconnect()
 		return nil, err
@@ -147,18 +146,33 @@ func (d *Device) configure(f *os.File, socks []*os.File) error {
 	return nil
 }
 
-// serve runs the kernel's transmission (NBD_DO_IT), which returns when
-// the connections end: a disconnect, or the server gone.
-func (d *Device) serve() {
-	runtime.LockOSThread() // the ioctl blocks this thread for the device's life
-	_, _, errno := unix.Syscall(unix.SYS_IOCTL, d.f.Fd(), ioctlDoIt, 0)
-	var err error
-	if errno != 0 {
-		err = errno
-	}
-	unix.Syscall(unix.SYS_IOCTL, d.f.Fd(), ioctlClearSock, 0)
-	d.done <- err
-	close(d.done)
+// start configures the device and runs the kernel's transmission
+// (NBD_DO_IT), which returns when the connections end: a disconnect, or
+// the server gone. Both happen on one locked thread: the driver gives the
+// device to the task that set it up, and DO_IT blocks that thread for the
+// device's life.
+func (d *Device) start(socks []*os.File) error {
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		if err := d.configure(d.f, socks); err != nil {
+			// The sockets given so far go, and the device is free for
+			// another try.
+			unix.Syscall(unix.SYS_IOCTL, d.f.Fd(), ioctlClearSock, 0)
+			started <- err
+			return
+		}
+		started <- nil
+		_, _, errno := unix.Syscall(unix.SYS_IOCTL, d.f.Fd(), ioctlDoIt, 0)
+		var err error
+		if errno != 0 {
+			err = errno
+		}
+		unix.Syscall(unix.SYS_IOCTL, d.f.Fd(), ioctlClearSock, 0)
+		d.done <- err
+		close(d.done)
+	}()
+	return <-started
 }
 
 // waitSize waits for the kernel to show the device's size (the driver
