@@ -153,6 +153,7 @@ func (a *agent) loadModules(context.Context) error {
 func (a *agent) mountCache(ctx context.Context) error {
 	a.storage = volumes.New(a.con, a.cfg, a.rp.RunCmd)
 	a.storage.Progress = func() { a.wd.Kick("execute_hooks") }
+	a.storage.Lost = a.storageLost
 	err := a.storage.Mount(ctx)
 	a.watchServers()
 	return err
@@ -168,16 +169,19 @@ func (a *agent) watchServers() {
 		Every: 5 * time.Second, Warn: 30 * time.Second, Lost: 2 * time.Minute,
 		Probe: func(path string) error { var st unix.Statfs_t; return unix.Statfs(path, &st) },
 		Logf:  a.con.Logf, Warnf: a.con.Warnf,
-		Gone: func(msg string) {
-			if a.wd == nil {
-				a.con.Errorf("%s", msg) // no supervisor to end the run
-				return
-			}
-			// The supervisor ends it: the agent may be blocked by the
-			// lost server anywhere (a read, a sync).
-			a.wd.Abort(msg)
-		},
+		Gone: a.storageLost,
 	}.Run(ctx, filesystems.Plan("/", a.cfg.Filesystems))
+}
+
+// storageLost ends the run with msg: a server that the storage needs is
+// gone. The supervisor ends it: the agent may be blocked by the lost
+// server anywhere (a read, a sync), and podman's state may be lost with it.
+func (a *agent) storageLost(msg string) {
+	if a.wd == nil {
+		a.con.Errorf("%s", msg) // no supervisor to end the run
+		return
+	}
+	a.wd.Abort(msg)
 }
 
 func (a *agent) startPodman(context.Context) error {

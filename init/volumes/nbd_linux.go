@@ -53,9 +53,9 @@ func connectNBD(ctx context.Context, dev, addr string, conns int) (*nbd.Device, 
 	}
 }
 
-// watchNBD says on the console when a device loses its server during the
-// run: every I/O on it fails from then on, and the steps that use it say
-// so in their own errors.
+// watchNBD ends the run when a device loses its server: every I/O on it
+// fails from then on, and podman, whose state is on the cache, can then
+// report a failed container as a success.
 func (s *Storage) watchNBD(d *nbd.Device) {
 	go func() {
 		err := <-d.Done()
@@ -67,8 +67,17 @@ func (s *Storage) watchNBD(d *nbd.Device) {
 		if err == nil {
 			err = fmt.Errorf("the server closed it")
 		}
-		s.con.Errorf("b2c.nbd %s: lost the connection to %s (%v): its reads and writes fail from now on", d.Path, d.Addr, err)
+		s.lost(fmt.Sprintf("b2c.nbd %s: lost the connection to %s (%v), ending the run", d.Path, d.Addr, err))
 	}()
+}
+
+// lost ends the run with msg: the storage cannot go on.
+func (s *Storage) lost(msg string) {
+	if s.Lost != nil {
+		s.Lost(msg)
+		return
+	}
+	s.con.Errorf("%s", msg)
 }
 
 // disconnectNBDs ends the devices' connections, after everything on them

@@ -44,6 +44,9 @@ type Storage struct {
 	// Progress, if set, is called after each file a mirror moved (the
 	// watchdog's sign of progress of a transfer).
 	Progress func()
+	// Lost, if set, ends the run with an ERROR: a b2c.nbd device lost
+	// its server. Unset, the ERROR is printed and the run goes on.
+	Lost func(msg string)
 }
 
 // New returns the storage of the run that cfg describes. cfg is read when
