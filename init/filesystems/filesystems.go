@@ -4,6 +4,7 @@
 package filesystems
 
 import (
+	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
@@ -45,17 +46,44 @@ func Plan(root string, fss []cmdline.Filesystem) []Mount {
 	return out
 }
 
+// Resolve adds addr= to an NFS mount whose server is a host name: the
+// kernel's client takes an address only, and mount.nfs would have looked
+// the name up. Plan cannot: the network is not up yet.
+func Resolve(m Mount, lookup func(host string) ([]string, error)) (Mount, error) {
+	if !strings.HasPrefix(m.Type, "nfs") {
+		return m, nil
+	}
+	host, _, ok := strings.Cut(m.Source, ":")
+	if !ok || net.ParseIP(host) != nil || hasOpt(strings.Split(m.Data, ","), "addr") {
+		return m, nil
+	}
+	addrs, err := lookup(host)
+	if err != nil {
+		return m, fmt.Errorf("resolve the NFS server %s: %w", host, err)
+	}
+	if len(addrs) == 0 {
+		return m, fmt.Errorf("resolve the NFS server %s: no address", host)
+	}
+	if m.Data != "" {
+		m.Data += ","
+	}
+	m.Data += "addr=" + addrs[0]
+	return m, nil
+}
+
+func hasOpt(opts []string, k string) bool {
+	for _, o := range opts {
+		if o == k || strings.HasPrefix(o, k+"=") {
+			return true
+		}
+	}
+	return false
+}
+
 // nfsOpts adds what mount.nfs would: the kernel's NFS client takes the
 // server's address as addr=, and there is no lock daemon in the image.
 func nfsOpts(src string, opts []string) []string {
-	has := func(k string) bool {
-		for _, o := range opts {
-			if o == k || strings.HasPrefix(o, k+"=") {
-				return true
-			}
-		}
-		return false
-	}
+	has := func(k string) bool { return hasOpt(opts, k) }
 	if host, _, ok := strings.Cut(src, ":"); ok && !has("addr") && net.ParseIP(host) != nil {
 		opts = append(opts, "addr="+host)
 	}

@@ -3,6 +3,7 @@ package filesystems
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -22,6 +23,10 @@ const mountWait = time.Minute
 // Apply makes the mounts in order and stops at the first failure.
 func Apply(ctx context.Context, mounts []Mount) error {
 	for _, m := range mounts {
+		m, err := Resolve(m, func(host string) ([]string, error) { return net.DefaultResolver.LookupHost(ctx, host) })
+		if err != nil {
+			return fmt.Errorf("%v: %w", m, err)
+		}
 		if strings.HasPrefix(m.Source, "/dev/") {
 			if err := disks.WaitNode(ctx, m.Source, nodeWait); err != nil {
 				return fmt.Errorf("%v: %w", m, err)

@@ -1,6 +1,7 @@
 package filesystems
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -36,6 +37,38 @@ func TestPlan(t *testing.T) {
 		}
 		if got := tt.want.String(); got != tt.str {
 			t.Errorf("%+v.String() = %q, want %q", tt.want, got, tt.str)
+		}
+	}
+}
+
+func TestResolve(t *testing.T) {
+	lookup := func(host string) ([]string, error) {
+		if host == "ci-gateway" {
+			return []string{"10.42.0.1", "fd00::1"}, nil
+		}
+		return nil, fmt.Errorf("no such host")
+	}
+	for _, tt := range []struct {
+		in      Mount
+		want    string // Data
+		wantErr string
+	}{
+		{Mount{Source: "ci-gateway:/srv", Type: "nfs", Data: "ro,nolock"}, "ro,nolock,addr=10.42.0.1", ""},
+		{Mount{Source: "ci-gateway:/srv", Type: "nfs4"}, "addr=10.42.0.1", ""},
+		{Mount{Source: "ci-gateway:/srv", Type: "nfs", Data: "addr=10.0.0.9"}, "addr=10.0.0.9", ""},
+		{Mount{Source: "10.0.2.2:/srv", Type: "nfs", Data: "addr=10.0.2.2,nolock"}, "addr=10.0.2.2,nolock", ""},
+		{Mount{Source: "/dev/vda", Type: "ext4", Data: "noatime"}, "noatime", ""},
+		{Mount{Source: "nowhere:/srv", Type: "nfs"}, "", "resolve the NFS server nowhere: no such host"},
+	} {
+		got, err := Resolve(tt.in, lookup)
+		if tt.wantErr != "" {
+			if err == nil || err.Error() != tt.wantErr {
+				t.Errorf("Resolve(%v) = %v, want error %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got.Data != tt.want {
+			t.Errorf("Resolve(%v) = %q, %v; want %q", tt.in, got.Data, err, tt.want)
 		}
 	}
 }
