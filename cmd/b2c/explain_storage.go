@@ -20,8 +20,12 @@ func (e explainer) storage() {
 		if m.Data != "" {
 			opts = ", options " + m.Data
 		}
-		e.line("Filesystem %s: %s %s on %s%s; used by %s; a mount failure is an ERROR (no container runs)",
-			fs.Name, fs.Type, fs.Src, m.Target, opts, e.users(fs.Name))
+		network := ""
+		if filesystems.Network(fs.Type) {
+			network = "; mounted once the network is up (1 min at most); a server that stops answering: a WARNING after 30 s, the end of the run after 2 min"
+		}
+		e.line("Filesystem %s: %s %s on %s%s; used by %s; a mount failure is an ERROR (no container runs)%s",
+			fs.Name, fs.Type, fs.Src, m.Target, opts, e.users(fs.Name), network)
 	}
 	for _, n := range c.NBDs {
 		conns := "1 connection"
