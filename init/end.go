@@ -39,6 +39,7 @@ func (a *agent) end() {
 		}
 		return nil
 	})
+	con.Timings(a.kernelTime)
 	con.End(status.Code, reboot)
 	a.wd.Ended(cfg.PoweroffDelay + 5*time.Minute)
 	if cfg.PoweroffDelay > 0 && !reboot {

@@ -131,6 +131,7 @@ type agent struct {
 
 	// What a step leaves to the steps after it.
 	kernelCmdline string         // /proc/cmdline
+	kernelTime    time.Duration  // the uptime when the agent opened the console
 	kernelCfg     cmdline.Config // what the kernel's line alone says
 	parsed        *cmdline.Result
 	mountWarnings []error

@@ -47,6 +47,7 @@ func (a *agent) openConsole(context.Context) error {
 	}
 	a.con.Watch(a.wd.Section)
 	setPanicTimeout(a.kernelCmdline)
+	a.kernelTime = console.Uptime()
 	a.con.SectionEnd("b2c_kernel_boot")
 	if readErr != nil {
 		a.con.Errorf("read /proc/cmdline: %v", readErr)

@@ -21,12 +21,19 @@ type Console struct {
 	now    func() time.Time
 	redact []string
 	watch  func(section string)
+
+	// The time spent in each section, in the order they first opened,
+	// for the run's timing summary.
+	open    string
+	opened  time.Duration
+	order   []string
+	elapsed map[string]time.Duration
 }
 
 // New returns a console writing to w, stamping lines with uptime() and the
 // section markers with now().
 func New(w io.Writer, uptime func() time.Duration, now func() time.Time) *Console {
-	return &Console{w: w, uptime: uptime, now: now}
+	return &Console{w: w, uptime: uptime, now: now, elapsed: map[string]time.Duration{}}
 }
 
 // Watch makes every later section start call fn with its name, and every
@@ -144,13 +151,51 @@ func (c *Console) SectionStart(name, header string, collapsed bool) {
 		opt = "[collapsed=true]"
 	}
 	c.notify(name)
+	c.clock(name)
 	c.write(fmt.Sprintf("\x1b[0Ksection_start:%d:%s%s\r\x1b[0K%s%s\n", c.now().Unix(), name, opt, c.stamp(), header))
 }
 
 // SectionEnd closes the section opened with that name.
 func (c *Console) SectionEnd(name string) {
 	c.write(fmt.Sprintf("\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", c.now().Unix(), name))
+	c.clock("")
 	c.notify("")
+}
+
+// clock adds the time of the section that ends (if any) to its total,
+// and starts timing section (if any).
+func (c *Console) clock(section string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.uptime()
+	if c.open != "" {
+		c.elapsed[c.open] += now - c.opened
+	}
+	c.open, c.opened = section, now
+	if _, ok := c.elapsed[section]; section != "" && !ok {
+		c.elapsed[section] = 0
+		c.order = append(c.order, section)
+	}
+}
+
+// Timings prints one line with the time spent in each section, summed
+// over its repeats, in the order they first opened, after the time the
+// kernel took to start the agent ("kernel": the uptime of the first
+// line) and before the uptime ("total"):
+//
+//	[  32.10]: Timings: kernel 6.28s, b2c_setup 0.01s, …, total 32.10s
+//
+// Labs graph it across runs. kernel is the uptime when the agent opened
+// the console, given by the caller.
+func (c *Console) Timings(kernel time.Duration) {
+	c.mu.Lock()
+	parts := []string{fmt.Sprintf("kernel %.2fs", kernel.Seconds())}
+	for _, name := range c.order {
+		parts = append(parts, fmt.Sprintf("%s %.2fs", name, c.elapsed[name].Seconds()))
+	}
+	c.mu.Unlock()
+	parts = append(parts, fmt.Sprintf("total %.2fs", c.uptime().Seconds()))
+	c.Logf("Timings: %s", strings.Join(parts, ", "))
 }
 
 // Section runs fn inside a collapsed section.

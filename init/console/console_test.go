@@ -103,3 +103,27 @@ func TestWatchAndMask(t *testing.T) {
 		t.Errorf("Mask = %q", m)
 	}
 }
+
+// TestTimings: each section's time, summed over its repeats, in the order
+// the sections first opened; the time between sections is not counted.
+func TestTimings(t *testing.T) {
+	var b bytes.Buffer
+	now := 6 * time.Second
+	c := New(&b, func() time.Duration { return now }, func() time.Time { return time.Unix(1700000000, 0) })
+	step := func(name string, d time.Duration) {
+		c.SectionStart(name, name, true)
+		now += d
+		c.SectionEnd(name)
+		now += 10 * time.Millisecond // between sections: not counted
+	}
+	step("b2c_setup", 20*time.Millisecond)
+	step("execute_hooks", time.Second)
+	step("container_run", 2500*time.Millisecond)
+	step("execute_hooks", 500*time.Millisecond)
+	b.Reset()
+	c.Timings(5500 * time.Millisecond)
+	want := "[  10.06]: Timings: kernel 5.50s, b2c_setup 0.02s, execute_hooks 1.50s, container_run 2.50s, total 10.06s\n"
+	if b.String() != want {
+		t.Errorf("Timings printed\n%q\nwant\n%q", b.String(), want)
+	}
+}
