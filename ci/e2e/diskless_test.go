@@ -188,7 +188,7 @@ func TestNFSUnreachable(t *testing.T) {
 	}
 	v := boot(t, "b2c.filesystem=store,type=nfs,src=10.0.2.2:/export,opts=ro|vers=4.1|port="+strconv.Itoa(port),
 		"b2c.storage=additionalimagestores=store", run(`echo never`))
-	ended(t, v, `Mounting the cache partition`, `ERROR: b2c.filesystem: mount -t nfs 10\.0\.2\.2:/export /mnt/store: `, 1)
+	ended(t, v, `Mounting the cache partition`, `ERROR: b2c.filesystem: mount -t nfs 10\.0\.2\.2:/export /mnt/store -o .*: connection refused$`, 1)
 }
 
 // TestFaultNFSServerGone: the server of an NFS file system that holds a
