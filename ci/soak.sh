@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 n=${1:-50}
 filter=${2:-.}
-mapfile -t scenarios < <(grep -ho '^func Test\(Fault[A-Za-z0-9]*\|SignalPID1\|Secrets[A-Za-z]*\|CacheAutoKeeps[A-Za-z]*\)(' e2e/*_test.go | sed 's/^func //; s/($//' | grep -E -- "$filter" | sort -u)
+mapfile -t scenarios < <(grep -ho '^func Test\(Fault[A-Za-z0-9]*\|SignalPID1\|Secrets[A-Za-z]*\|CacheAutoKeeps[A-Za-z]*\|NBDServerGone\|NBDUnreachable\|NFSUnreachable\)(' e2e/*_test.go | sed 's/^func //; s/($//' | grep -E -- "$filter" | sort -u)
 [ ${#scenarios[@]} -gt 0 ] || { echo "soak: no scenario matches $filter" >&2; exit 1; }
 echo "soak: $n boots among ${#scenarios[@]} scenarios: ${scenarios[*]}"
 bin=$(mktemp /tmp/b2c-soak.XXXXXX.test)
