@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -53,19 +52,11 @@ func Start(ctx context.Context, dir, image string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nbd-server: %v: %s", err, out)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
-		if err == nil {
-			c.Close()
-			return s, nil
-		}
-		if time.Now().After(deadline) {
-			s.Kill()
-			return nil, fmt.Errorf("nbd-server on %s: %w", s.Addr(), err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := netlab.WaitTCP(ctx, s.Addr(), 10*time.Second); err != nil {
+		s.Kill()
+		return nil, fmt.Errorf("nbd-server: %w", err)
 	}
+	return s, nil
 }
 
 // Addr is where the host reaches the server.

@@ -240,7 +240,7 @@ MaxClients 20
 	if err := l.start(ctx, "tinyproxy", "/usr/bin/tinyproxy", "-d", "-c", conf); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("http://%s:%d", l.Host, port), waitTCP(ctx, fmt.Sprintf("%s:%d", l.Host, port))
+	return fmt.Sprintf("http://%s:%d", l.Host, port), WaitTCP(ctx, fmt.Sprintf("%s:%d", l.Host, port), 10*time.Second)
 }
 
 // Log returns a service's log file's content ("dnsmasq", "tinyproxy").
@@ -344,8 +344,10 @@ func FreePort(host netip.Addr) (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-func waitTCP(ctx context.Context, addr string) error {
-	deadline := time.Now().Add(10 * time.Second)
+// WaitTCP waits until a server accepts connections on addr, for at most
+// within, or until ctx ends (a server that exited cancels it).
+func WaitTCP(ctx context.Context, addr string, within time.Duration) error {
+	deadline := time.Now().Add(within)
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
@@ -353,7 +355,7 @@ func waitTCP(ctx context.Context, addr string) error {
 			return nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("netlab: %s does not answer: %w", addr, err)
+			return fmt.Errorf("%s does not answer: %w", addr, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

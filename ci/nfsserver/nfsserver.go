@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -54,27 +53,15 @@ func Start(ctx context.Context, state, dir string) (*Server, error) {
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start ganesha.nfsd: %w", err)
 	}
-	go func() { s.done <- s.cmd.Wait() }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", s.Addr(), time.Second)
-		if err == nil {
-			c.Close()
-			return s, nil
-		}
-		select {
-		case err := <-s.done:
-			return nil, fmt.Errorf("ganesha.nfsd exited (%v): %s", err, s.Log())
-		case <-ctx.Done():
-			s.Kill()
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			s.Kill()
-			return nil, fmt.Errorf("ganesha.nfsd on %s: %w: %s", s.Addr(), err, s.Log())
-		}
+	// A server that exits (a bad configuration) ends the wait.
+	wctx, cancel := context.WithCancel(ctx)
+	go func() { s.done <- s.cmd.Wait(); cancel() }()
+	if err := netlab.WaitTCP(wctx, s.Addr(), 30*time.Second); err != nil {
+		s.Kill()
+		return nil, fmt.Errorf("ganesha.nfsd: %w: %s", err, s.Log())
 	}
+	cancel()
+	return s, nil
 }
 
 // config is the server's configuration: NFSv4 over TCP only (no rpcbind,
