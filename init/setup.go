@@ -182,7 +182,7 @@ func (a *agent) storageLost(msg string) {
 		a.con.Errorf("%s", msg) // no supervisor to end the run
 		return
 	}
-	a.wd.Abort(msg)
+	a.wd.Abort(a.con.Mask(msg)) // the supervisor does not know the secrets
 }
 
 func (a *agent) startPodman(context.Context) error {
