@@ -3,35 +3,57 @@
 
 GO       ?= go
 OUT      := out
+# ARCH=arm64 builds the arm64 kernel (out/Image, its device trees in
+# out/dtbs/), podman and initramfs, cross-compiled: `make all ARCH=arm64`.
+ARCH     ?= amd64
+ifeq ($(ARCH),amd64)
 KERNEL   := $(OUT)/bzImage
-INITRD   := $(OUT)/initramfs.linux_amd64.cpio.zst
+KARCH    := x86_64
 PODMAN   := $(OUT)/podman
+CROSS    :=
+SYSROOT  :=
+else ifeq ($(ARCH),arm64)
+KERNEL   := $(OUT)/Image
+KARCH    := arm64
+PODMAN   := $(OUT)/podman.arm64
+CROSS    := GOARCH=arm64 CC=aarch64-linux-gnu-gcc
+# Debian's arm64 crun, conmon, e2fsprogs... and their libraries, unpacked.
+SYSROOT   = -sysroot $$(mkinitramfs/sysroot.sh arm64)
+else
+$(error ARCH=$(ARCH): want amd64 or arm64)
+endif
+INITRD   := $(OUT)/initramfs.linux_$(ARCH).cpio.zst
 # podman needs cgo for its overlay storage driver (without it: "driver not
 # supported"); the agent (which links podman's bindings) builds without.
 # and without the storage drivers the image does not use.
 TAGS     := exclude_graphdriver_btrfs btrfs_noversion exclude_graphdriver_devicemapper containers_image_openpgp
 export GOFLAGS := -mod=mod
 
-.PHONY: all deps kernel initramfs cli demo test unit e2e bench fuzz clean release
+.PHONY: all all-arches release-image deps kernel initramfs cli demo test unit e2e bench fuzz clean release
 
 all: $(KERNEL) $(INITRD)
+
+# Both architectures, one after the other: what e2e and bench boot.
+all-arches:
+	$(MAKE) all ARCH=amd64
+	$(MAKE) all ARCH=arm64
 
 deps:
 	@ci/deps.sh
 
-$(KERNEL): kernel/build.sh kernel/b2c.config | deps
-	kernel/build.sh $@
+$(KERNEL): kernel/build.sh kernel/b2c.config $(wildcard kernel/$(KARCH).config) | deps
+	kernel/build.sh $@ $(KARCH)
 
 kernel: $(KERNEL)
 
 $(PODMAN): go.mod go.sum | deps
 	@mkdir -p $(OUT)
-	CGO_ENABLED=1 $(GO) build -trimpath -ldflags='-s -w' -tags '$(TAGS)' -o $@ github.com/containers/podman/v4/cmd/podman
+	CGO_ENABLED=1 $(CROSS) $(GO) build -trimpath -ldflags='-s -w' -tags '$(TAGS)' -o $@ github.com/containers/podman/v4/cmd/podman
 
 # The initramfs is cheap to rebuild next to the kernel and podman, and its
 # inputs are many Go packages: always rebuild it.
 initramfs $(INITRD): $(PODMAN) FORCE | deps
-	$(GO) run ./mkinitramfs -o $(INITRD) -podman $(PODMAN)
+	$(GO) run ./mkinitramfs -arch $(ARCH) $(SYSROOT) -o $(INITRD) -podman $(PODMAN)
 
 FORCE:
 
@@ -45,26 +67,39 @@ $(B2C): FORCE
 cli: $(B2C)
 
 # `make release` lays out out/ so that a TFTP or HTTP server can serve it
-# as its root: the kernel, the initramfs, the b2c CLI, a sample
-# configuration per boot path (pxelinux.cfg/default, boot.ipxe, grub.cfg
-# and loader/entries/b2c.conf, the systemd-boot entry of `b2c disk`),
-# licenses/ (b2c's licence, the licence texts of everything the kernel and
-# the initramfs contain and where their sources are: licenses/SOURCES.md)
-# and SHA256SUMS of it all.
-RELEASE_CMDLINE ?= console=ttyS0 b2c.run="docker://docker.io/library/alpine:latest echo hello from b2c"
-RELEASE_FILES    = bzImage initramfs.linux_amd64.cpio.zst b2c pxelinux.cfg/default boot.ipxe grub.cfg loader/entries/b2c.conf licenses/SOURCES.md
+# as its root, both architectures side by side: the kernels (bzImage;
+# arm64's Image and its device trees in dtbs/), the initramfs archives,
+# the b2c CLI, a sample configuration per boot path (pxelinux.cfg/default,
+# boot.ipxe, grub.cfg and loader/entries/b2c.conf, the systemd-boot entry
+# of `b2c disk`; for arm64 boards booting U-Boot from a disk,
+# extlinux/extlinux.conf), licenses/ (b2c's licence, the licence texts of
+# everything the kernel and the initramfs contain and where their sources
+# are: licenses/SOURCES.md, licenses/arm64/SOURCES.md) and SHA256SUMS of
+# it all.
+RELEASE_CMDLINE       ?= console=ttyS0 b2c.run="docker://docker.io/library/alpine:latest echo hello from b2c"
+RELEASE_CMDLINE_ARM64 ?= console=ttyAMA0 b2c.run="docker://docker.io/library/alpine:latest echo hello from b2c"
+RELEASE_FILES          = bzImage initramfs.linux_amd64.cpio.zst Image initramfs.linux_arm64.cpio.zst b2c \
+	pxelinux.cfg/default boot.ipxe grub.cfg loader/entries/b2c.conf extlinux/extlinux.conf \
+	licenses/SOURCES.md licenses/arm64/SOURCES.md
 
-release: $(KERNEL) $(PODMAN) $(B2C) | deps
+release: $(B2C) | deps
 	rm -rf $(OUT)/licenses
-	$(GO) run ./mkinitramfs -o $(INITRD) -podman $(PODMAN) -licenses $(OUT)/licenses
+	$(MAKE) release-image ARCH=amd64 LICENSES=$(OUT)/licenses
+	$(MAKE) release-image ARCH=arm64 LICENSES=$(OUT)/licenses/arm64
 	$(B2C) boot-config syslinux -o $(OUT) '$(RELEASE_CMDLINE)'
 	$(B2C) boot-config ipxe -o $(OUT) '$(RELEASE_CMDLINE)'
 	$(B2C) boot-config grub -o $(OUT) -kernel /bzImage -initrd /initramfs.linux_amd64.cpio.zst '$(RELEASE_CMDLINE)'
 	$(B2C) boot-config systemd-boot -o $(OUT) -kernel /b2c/linux -initrd /b2c/initrd '$(RELEASE_CMDLINE)'
-	cd $(OUT) && sha256sum $(RELEASE_FILES) > SHA256SUMS
+	$(B2C) boot-config extlinux -arch arm64 -o $(OUT) '$(RELEASE_CMDLINE_ARM64)'
+	cd $(OUT) && sha256sum $(RELEASE_FILES) $$(find dtbs -type f | sort) > SHA256SUMS
+
+# One architecture's kernel and initramfs, with the initramfs's licences
+# in $(LICENSES).
+release-image: $(KERNEL) $(PODMAN) | deps
+	$(GO) run ./mkinitramfs -arch $(ARCH) $(SYSROOT) -o $(INITRD) -podman $(PODMAN) -licenses $(LICENSES)
 
 demo: all
-	cd ci && $(GO) run ./cmd/demo -kernel ../$(KERNEL) -initramfs ../$(INITRD)
+	cd ci && $(GO) run ./cmd/demo -arch $(ARCH) -kernel ../$(KERNEL) -initramfs ../$(INITRD)
 
 # deps first: unit tests exercise host tools (mtools, crun for the image
 # layout), which a fresh machine does not have.
@@ -77,7 +112,7 @@ unit: deps
 
 # -count=1: Go's test cache does not see the kernel and initramfs that the
 # VMs boot, so a cached result could stand for an image it never booted.
-e2e: all
+e2e: all-arches
 	cd ci && $(GO) vet ./...
 	@# MinIO takes minutes to build: it builds in the background, at a low
 	@# priority on the core the single-threaded TCG VMs leave, while the
@@ -87,7 +122,7 @@ e2e: all
 
 test: unit e2e
 
-bench: all
+bench: all-arches
 	cd ci && $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./bench/
 
 fuzz:

@@ -17,17 +17,31 @@ pkgs=(
 	dosfstools mtools                  # b2c disk's tests read its FAT with other tools
 	grub-common grub-efi-amd64-bin     # the GRUB scenario builds GRUB's EFI image
 	nbd-server nfs-ganesha nfs-ganesha-vfs  # diskless scenarios: an NBD and an NFS server
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross  # the arm64 kernel and podman, cross-built
+	qemu-system-arm qemu-efi-aarch64 u-boot-qemu  # arm64 VMs: QEMU's virt machine, AAVMF, U-Boot
+	systemd-boot-efi:arm64             # b2c disk --arch arm64
 )
+# The arm64 image's crun, conmon... come from Debian's arm64 packages,
+# downloaded and unpacked (mkinitramfs/sysroot.sh), not installed.
+foreign=arm64
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+addarch=
+dpkg --print-foreign-architectures | grep -qx "$foreign" || addarch=yes
+[ ${#missing[@]} -eq 0 ] && [ -z "$addarch" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
-	echo "deps: missing Debian packages: ${missing[*]}; run: sudo apt-get install ${missing[*]}" >&2
+	[ -n "$addarch" ] && echo "deps: run: sudo dpkg --add-architecture $foreign && sudo apt-get update" >&2
+	[ ${#missing[@]} -gt 0 ] && echo "deps: missing Debian packages: ${missing[*]}; run: sudo apt-get install ${missing[*]}" >&2
 	exit 1
 fi
-echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+if [ -n "$addarch" ]; then
+	echo "deps: adding Debian's $foreign packages (dpkg --add-architecture)"
+	dpkg --add-architecture "$foreign"
+fi
 apt-get update -q >/dev/null
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}"
 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

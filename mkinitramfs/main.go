@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,7 +34,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	cfg := image.Defaults()
 	fs := flag.NewFlagSet("mkinitramfs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.Output, "o", cfg.Output, "the zstd-compressed initramfs to write")
+	fs.StringVar(&cfg.Output, "o", "", "the zstd-compressed initramfs to write (default out/initramfs.linux_ARCH.cpio.zst)")
+	fs.StringVar(&cfg.Arch, "arch", cfg.Arch, "the image's architecture: amd64 or arm64")
+	fs.StringVar(&cfg.Sysroot, "sysroot", "", "Debian's files of -arch, when it is not this machine's: the output of mkinitramfs/sysroot.sh ARCH")
 	fs.StringVar(&cfg.Init, "init", cfg.Init, "the Go package of the agent, /bin/init")
 	fs.StringVar(&cfg.Supervisor, "supervisor", cfg.Supervisor, "the Go package of /init, PID 1, which starts the agent (\"\": the agent is /init)")
 	tags := fs.String("tags", "", "more build tags of the agent, comma-separated (the fault suite's test builds)")
@@ -50,6 +53,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if cfg.Output == "" {
+		cfg.Output = "out/initramfs.linux_" + cfg.Arch + ".cpio.zst"
 	}
 	cfg.Level = zstd.EncoderLevel(*level)
 	if cfg.Level < zstd.SpeedFastest || cfg.Level > zstd.SpeedBestCompression {
@@ -77,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *licenceDir == "" {
 		return nil
 	}
-	if err := writeLicences(cfg.Output, *licenceDir); err != nil {
+	if err := writeLicences(cfg.Output, *licenceDir, cfg.Sysroot); err != nil {
 		return fmt.Errorf("licences: %w", err)
 	}
 	fmt.Fprintf(stdout, "%s: licence texts and SOURCES.md\n", *licenceDir)
@@ -85,8 +91,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 // writeLicences lists what the archive contains, with the licence texts
-// from this machine's Go module cache and Debian's copyright files.
-func writeLicences(archive, dir string) error {
+// from this machine's Go module cache and Debian's copyright files. With a
+// sysroot, its own dpkg database (mkinitramfs/sysroot.sh) tells which of
+// its packages a file comes from, and the host's tells for the rest (the
+// architecture-independent data: keymaps, certificates).
+func writeLicences(archive, dir, sysroot string) error {
 	goenv, err := exec.Command("go", "env", "GOMODCACHE", "GOROOT").Output()
 	if err != nil {
 		return fmt.Errorf("go env: %w", err)
@@ -106,6 +115,26 @@ func writeLicences(archive, dir string) error {
 		Dpkg: func(ctx context.Context, args ...string) ([]byte, error) {
 			return exec.CommandContext(ctx, "dpkg-query", args...).Output()
 		},
+	}
+	if sysroot != "" {
+		cfg.Dpkg = func(ctx context.Context, args ...string) ([]byte, error) {
+			// Each database knows some of the paths or packages, and
+			// dpkg-query exits 1 for the ones it does not: what both
+			// print is the answer, the sysroot's first (it wins).
+			own, _ := exec.CommandContext(ctx, "dpkg-query", append([]string{"--admindir=" + filepath.Join(sysroot, "var/lib/dpkg")}, args...)...).Output()
+			host, _ := exec.CommandContext(ctx, "dpkg-query", args...).Output()
+			// A package the sysroot's packages only name (kbd
+			// recommends console-data) comes out of -W with no
+			// version: the host's line is the one.
+			var out []byte
+			for _, line := range strings.SplitAfter(string(own), "\n") {
+				if f := strings.Split(line, "\t"); len(f) > 1 && f[1] == "" {
+					continue
+				}
+				out = append(out, line...)
+			}
+			return append(out, host...), nil
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

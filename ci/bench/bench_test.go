@@ -3,7 +3,8 @@
 // line and to the power off, against a floor measured in the same run: the
 // same kernel with a minimal init that runs the same payload directly.
 // The demo boots twice: as is, and with b2c.extra_args_url, which moves
-// the storage and podman's start after the extra options.
+// the storage and podman's start after the extra options. Then the demo
+// and the floor boot on arm64 (QEMU's virt machine).
 package bench
 
 import (
@@ -46,6 +47,31 @@ func (t *timings) add(v *vm.VM, initRE, firstRE, offRE string) error {
 	return nil
 }
 
+// floor boots the floor initramfs img on arch's kernel and adds its
+// timings.
+func (t *timings) floor(b *testing.B, ctx context.Context, arch, kernel, img string) {
+	v, err := vm.Start(ctx, vm.Arch(arch), vm.Kernel(kernel), vm.Initramfs(img), vm.NoNIC(), vm.Timeout(2*time.Minute))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer v.Kill()
+	if err := v.Wait(); err != nil {
+		b.Fatalf("%s floor boot: %v", arch, err)
+	}
+	if err := t.add(v, `^`+floor.FirstLine+`$`, `^`+floor.Payload+`$`, `reboot: Power down`); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// printTable prints the medians of rows, in the order of names.
+func printTable(rows map[string]timings, names ...string) {
+	fmt.Printf("%-8s %8s %14s %10s\n", "", "/init", "first line", "power off")
+	for _, n := range names {
+		r := rows[n]
+		fmt.Printf("%-8s %8.2f %14.2f %10.2f\n", n, median(r.init).Seconds(), median(r.first).Seconds(), median(r.off).Seconds())
+	}
+}
+
 func median(d []time.Duration) time.Duration {
 	s := append([]time.Duration(nil), d...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
@@ -83,7 +109,7 @@ func BenchmarkBoot(b *testing.B) {
 		b.Fatal(err)
 	}
 	floorImg := filepath.Join(b.TempDir(), "floor.cpio.zst")
-	if err := floor.Build(ctx, floorImg); err != nil {
+	if err := floor.Build(ctx, "amd64", floorImg); err != nil {
 		b.Fatal(err)
 	}
 	env, err := demo.Setup(ctx)
@@ -139,24 +165,11 @@ func BenchmarkBoot(b *testing.B) {
 			b.Fatalf("b2c run %d: %v\n%s", i, err, out)
 		}
 		runWall = append(runWall, time.Since(start))
-		fv, err := vm.Start(ctx, vm.Kernel(kernel), vm.Initramfs(floorImg), vm.NoNIC(), vm.Timeout(2*time.Minute))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := fv.Wait(); err != nil {
-			b.Fatalf("floor boot %d: %v", i, err)
-		}
-		if err := fl.add(fv, `^`+floor.FirstLine+`$`, `^`+floor.Payload+`$`, `reboot: Power down`); err != nil {
-			b.Fatal(err)
-		}
-		fv.Kill()
+		fl.floor(b, ctx, "amd64", kernel, floorImg)
 	}
 	fmt.Printf("initramfs %s: %.1f MB zstd, %.1f MB raw\n", filepath.Base(initramfs), float64(st.Size())/1e6, float64(raw)/1e6)
 	fmt.Printf("median of %d boots (QEMU TCG, -smp 2, -m 512), seconds from QEMU start:\n", len(b2c.first))
-	fmt.Printf("%-8s %8s %14s %10s\n", "", "/init", "first line", "power off")
-	fmt.Printf("%-8s %8.2f %14.2f %10.2f\n", "b2c", median(b2c.init).Seconds(), median(b2c.first).Seconds(), median(b2c.off).Seconds())
-	fmt.Printf("%-8s %8.2f %14.2f %10.2f\n", "+extra", median(withArgs.init).Seconds(), median(withArgs.first).Seconds(), median(withArgs.off).Seconds())
-	fmt.Printf("%-8s %8.2f %14.2f %10.2f\n", "floor", median(fl.init).Seconds(), median(fl.first).Seconds(), median(fl.off).Seconds())
+	printTable(map[string]timings{"b2c": b2c, "+extra": withArgs, "floor": fl}, "b2c", "+extra", "floor")
 	fmt.Printf("b2c run IMAGE true: %.2f s wall (median), %.2fx the floor's power off\n", median(runWall).Seconds(), median(runWall).Seconds()/median(fl.off).Seconds())
 	ratio := median(b2c.first).Seconds() / median(fl.first).Seconds()
 	fmt.Printf("first line / floor: %.2fx\n", ratio)
@@ -166,4 +179,43 @@ func BenchmarkBoot(b *testing.B) {
 	b.ReportMetric(median(runWall).Seconds(), "s/b2c-run-true")
 	b.ReportMetric(ratio, "first-line/floor")
 	b.ReportMetric(float64(st.Size())/1e6, "MB-zstd")
+
+	arm := benchARM64(b, ctx, out, env)
+	b.ReportMetric(median(arm.first).Seconds(), "s/arm64-first-line")
+}
+
+// benchARM64 boots the demo and the floor on arm64 (QEMU's virt machine,
+// TCG on any host), prints their figures and the arm64 initramfs's size,
+// and returns b2c's timings.
+func benchARM64(b *testing.B, ctx context.Context, out string, env *demo.Env) timings {
+	kernel := filepath.Join(out, "Image")
+	initramfs := filepath.Join(out, "initramfs.linux_arm64.cpio.zst")
+	st, err := os.Stat(initramfs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := rawSize(initramfs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	floorImg := filepath.Join(b.TempDir(), "floor-arm64.cpio.zst")
+	if err := floor.Build(ctx, "arm64", floorImg); err != nil {
+		b.Fatal(err)
+	}
+	var b2c, fl timings
+	for i := 0; i < b.N*runs; i++ {
+		v, status, err := env.Boot(ctx, kernel, initramfs, io.Discard, vm.Arch("arm64"))
+		if err != nil || status != 0 {
+			b.Fatalf("arm64 demo boot %d: status %d, %v", i, status, err)
+		}
+		if err := b2c.add(v, `\]: Setting up the machine$`, `^`+demo.Payload+`$`, `reboot: Power down`); err != nil {
+			b.Fatal(err)
+		}
+		fl.floor(b, ctx, "arm64", kernel, floorImg)
+	}
+	fmt.Printf("\narm64: initramfs %s: %.1f MB zstd, %.1f MB raw\n", filepath.Base(initramfs), float64(st.Size())/1e6, float64(raw)/1e6)
+	fmt.Printf("arm64: median of %d boots (qemu-system-aarch64 -M virt -cpu max, TCG, -smp 2, -m 512), seconds from QEMU start:\n", len(b2c.first))
+	printTable(map[string]timings{"b2c": b2c, "floor": fl}, "b2c", "floor")
+	fmt.Printf("arm64: first line / floor: %.2fx\n", median(b2c.first).Seconds()/median(fl.first).Seconds())
+	return b2c
 }

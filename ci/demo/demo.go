@@ -26,7 +26,8 @@ type Env struct {
 	dir      string
 }
 
-// Setup starts a registry and pushes the demo image to it.
+// Setup starts a registry and pushes the demo image to it, for amd64 and
+// arm64.
 func Setup(ctx context.Context) (*Env, error) {
 	dir, err := os.MkdirTemp("", "b2c-demo-registry-")
 	if err != nil {
@@ -38,9 +39,10 @@ func Setup(ctx context.Context) (*Env, error) {
 		return nil, err
 	}
 	e := &Env{Registry: r, dir: dir}
-	img, err := images.Busybox()
+	// One name for both architectures, as labs' images have.
+	idx, err := images.MultiArchBusybox(ctx)
 	if err == nil {
-		err = images.Push(ctx, img, r.Addr()+"/b2c/demo:latest")
+		err = images.PushIndex(ctx, idx, r.Addr()+"/b2c/demo:latest")
 	}
 	if err != nil {
 		e.Close()
@@ -62,7 +64,8 @@ func (e *Env) Cmdline() string {
 }
 
 // Boot runs the demo VM to its end, with its console on log, and returns
-// the VM (for timings) and the pipeline status.
+// the VM (for timings) and the pipeline status. vm.Arch among opts boots
+// another architecture's kernel and initramfs.
 func (e *Env) Boot(ctx context.Context, kernel, initramfs string, log io.Writer, opts ...vm.Option) (*vm.VM, int, error) {
 	all := append([]vm.Option{vm.Kernel(kernel), vm.Initramfs(initramfs), vm.Append(e.Cmdline()),
 		vm.Timeout(5 * time.Minute), vm.Log(log)}, opts...)

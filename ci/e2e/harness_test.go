@@ -85,6 +85,10 @@ func setup(m *testing.M) int {
 		return 1
 	}
 	busybox = reg.GuestAddr() + "/b2c/busybox:latest"
+	if err := setupARM64(ctx, out); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: arm64: %v\n", err)
+		return 1
+	}
 	return m.Run()
 }
 

@@ -17,6 +17,8 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/u-root/u-root/pkg/cpio"
+
+	"github.com/b2c-dev/b2c/ci/images"
 )
 
 // BusyboxPath is the static busybox of Debian's busybox-static package.
@@ -32,26 +34,31 @@ const (
 	DoneLine  = "floor: done"
 )
 
-// Build writes the floor initramfs to dst: zstd-compressed when dst ends
-// in .zst (like b2c's), a plain newc cpio otherwise.
-func Build(ctx context.Context, dst string) error {
+// Build writes the floor initramfs for arch (a GOARCH: amd64, arm64) to
+// dst: zstd-compressed when dst ends in .zst (like b2c's), a plain newc
+// cpio otherwise. Its busybox is Debian's for arch.
+func Build(ctx context.Context, arch, dst string) error {
 	dir, err := os.MkdirTemp("", "b2c-floor-")
 	if err != nil {
 		return fmt.Errorf("build floor: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	init := filepath.Join(dir, "init")
-	if err := BuildInit(ctx, init); err != nil {
+	if err := BuildInit(ctx, arch, init); err != nil {
 		return err
 	}
-	return WriteInitramfs(dst, init, BusyboxPath)
+	bb, err := images.DebianBusybox(ctx, arch)
+	if err != nil {
+		return fmt.Errorf("build floor: %w", err)
+	}
+	return WriteInitramfs(dst, init, bb)
 }
 
-// BuildInit compiles the floor's init, static, for linux/amd64, to dst.
-func BuildInit(ctx context.Context, dst string) error {
+// BuildInit compiles the floor's init, static, for linux/arch, to dst.
+func BuildInit(ctx context.Context, arch, dst string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", dst, initPackage)
 	cmd.Dir = sourceDir()
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build floor init: %w: %s", err, bytes.TrimSpace(out))
 	}

@@ -99,7 +99,7 @@ func TestWriteInitramfs(t *testing.T) {
 
 func TestBuildInit(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "init")
-	if err := BuildInit(t.Context(), out); err != nil {
+	if err := BuildInit(t.Context(), "amd64", out); err != nil {
 		t.Fatal(err)
 	}
 	f, err := elf.Open(out)
@@ -117,37 +117,41 @@ func TestBuildInit(t *testing.T) {
 	}
 }
 
-// TestFloorBoots boots the floor with the repository's kernel.
+// TestFloorBoots boots the floor with the repository's kernels.
 func TestFloorBoots(t *testing.T) {
-	kernel, err := filepath.Abs(filepath.Join("..", "..", "out", "bzImage"))
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct{ arch, kernel string }{{"amd64", "bzImage"}, {"arm64", "Image"}} {
+		t.Run(tt.arch, func(t *testing.T) {
+			kernel, err := filepath.Abs(filepath.Join("..", "..", "out", tt.kernel))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(kernel); err != nil {
+				t.Fatalf("no kernel: %v (make e2e builds it first; alone: make kernel ARCH=%s)", err, tt.arch)
+			}
+			initramfs := filepath.Join(t.TempDir(), "floor.cpio.zst")
+			if err := Build(t.Context(), tt.arch, initramfs); err != nil {
+				t.Fatal(err)
+			}
+			v, err := vm.Start(t.Context(), vm.Arch(tt.arch), vm.Kernel(kernel), vm.Initramfs(initramfs), vm.NoNIC(),
+				vm.Timeout(2*time.Minute), vm.Log(vm.TestLog(t)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(v.Kill)
+			for _, re := range []string{`^` + FirstLine + `$`, `^` + Payload + `$`, `^` + DoneLine + `$`, `reboot: Power down`} {
+				if _, err := v.Expect(re); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := v.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			if l, ok, _ := v.FirstLine(`floor: error`); ok {
+				t.Errorf("the floor init failed: %s", l.Text)
+			}
+			first, _, _ := v.FirstLine(`^` + FirstLine + `$`)
+			done, _, _ := v.FirstLine(`^` + DoneLine + `$`)
+			t.Logf("floor (%s, %s): first line after %v, done after %v", tt.arch, v.Accel(), first.At, done.At)
+		})
 	}
-	if _, err := os.Stat(kernel); err != nil {
-		t.Fatalf("no kernel: %v (make e2e builds it first; alone: make kernel)", err)
-	}
-	initramfs := filepath.Join(t.TempDir(), "floor.cpio.zst")
-	if err := Build(t.Context(), initramfs); err != nil {
-		t.Fatal(err)
-	}
-	v, err := vm.Start(t.Context(), vm.Kernel(kernel), vm.Initramfs(initramfs), vm.NoNIC(),
-		vm.Timeout(2*time.Minute), vm.Log(vm.TestLog(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(v.Kill)
-	for _, re := range []string{`^` + FirstLine + `$`, `^` + Payload + `$`, `^` + DoneLine + `$`, `reboot: Power down`} {
-		if _, err := v.Expect(re); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := v.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if l, ok, _ := v.FirstLine(`floor: error`); ok {
-		t.Errorf("the floor init failed: %s", l.Text)
-	}
-	first, _, _ := v.FirstLine(`^` + FirstLine + `$`)
-	done, _, _ := v.FirstLine(`^` + DoneLine + `$`)
-	t.Logf("floor (%s): first line after %v, done after %v", v.Accel(), first.At, done.At)
 }

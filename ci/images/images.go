@@ -19,6 +19,8 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -140,9 +142,51 @@ func header(name string, typ byte, mode int64) *tar.Header {
 // Busybox returns a linux/amd64 image with /bin/busybox, a link in /bin for
 // each of its applets, /tmp, a root user, PATH=/bin:/usr/bin and sh as its
 // command.
-func Busybox() (v1.Image, error) { return busybox(BusyboxPath) }
+func Busybox() (v1.Image, error) { return busybox(BusyboxPath, BusyboxPath, "amd64") }
 
-func busybox(bin string) (v1.Image, error) {
+// BusyboxFor returns Busybox's image for another architecture (a GOARCH
+// such as arm64), with bin the static busybox built for it: Debian's
+// busybox-static of that architecture, unpacked (mkinitramfs/sysroot.sh
+// does). The host cannot run it, so the applets are the host busybox's:
+// Debian builds busybox-static from one configuration on every
+// architecture.
+func BusyboxFor(arch, bin string) (v1.Image, error) { return busybox(bin, BusyboxPath, arch) }
+
+// Index returns a multi-platform image index of imgs, each listed under
+// the linux platform of its config's architecture, as registries serve
+// multi-arch images.
+func Index(imgs ...v1.Image) (v1.ImageIndex, error) {
+	var adds []mutate.IndexAddendum
+	for _, img := range imgs {
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return nil, fmt.Errorf("index: %w", err)
+		}
+		adds = append(adds, mutate.IndexAddendum{
+			Add:        img,
+			Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: cf.OS, Architecture: cf.Architecture}},
+		})
+	}
+	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	return mutate.AppendManifests(idx, adds...), nil
+}
+
+// PushIndex writes idx to ref (host:port/name:tag) on a plain-HTTP
+// registry.
+func PushIndex(ctx context.Context, idx v1.ImageIndex, ref string) error {
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		return fmt.Errorf("push %s: %w", ref, err)
+	}
+	if err := remote.WriteIndex(r, idx, remote.WithContext(ctx)); err != nil {
+		return fmt.Errorf("push %s: %w", ref, err)
+	}
+	return nil
+}
+
+// busybox builds the image of bin, for arch, with the applets lister
+// (a busybox the host runs) lists.
+func busybox(bin, lister, arch string) (v1.Image, error) {
 	bb, err := os.ReadFile(bin)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("busybox image: %w: apt-get install busybox-static", err)
@@ -150,13 +194,13 @@ func busybox(bin string) (v1.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("busybox image: %w", err)
 	}
-	out, err := exec.Command(bin, "--list").Output()
+	out, err := exec.Command(lister, "--list").Output()
 	if err != nil {
-		return nil, fmt.Errorf("busybox image: %s --list: %w (is it busybox-static?)", bin, err)
+		return nil, fmt.Errorf("busybox image: %s --list: %w (is it busybox-static?)", lister, err)
 	}
 	applets := strings.Fields(string(out))
 	if !slices.Contains(applets, "sh") {
-		return nil, fmt.Errorf("busybox image: %s has no sh applet", bin)
+		return nil, fmt.Errorf("busybox image: %s has no sh applet", lister)
 	}
 	files := []File{
 		{Path: "bin/busybox", Data: bb, Mode: 0o755},
@@ -184,7 +228,7 @@ func busybox(bin string) (v1.Image, error) {
 		return nil, fmt.Errorf("busybox image: %w", err)
 	}
 	cf = cf.DeepCopy()
-	cf.Architecture, cf.OS = "amd64", "linux"
+	cf.Architecture, cf.OS = arch, "linux"
 	cf.Created = v1.Time{Time: epoch}
 	cf.Config.Env = []string{"PATH=/bin:/usr/bin"}
 	cf.Config.Cmd = []string{"sh"}
@@ -253,6 +297,16 @@ func Push(ctx context.Context, img v1.Image, ref string) error {
 // WriteOCIArchive writes img to file as an OCI archive, the tarball of an
 // OCI image layout that `podman save --format oci-archive` writes.
 func WriteOCIArchive(img v1.Image, file string) error {
+	return writeOCIArchive(file, func(p layout.Path) error { return p.AppendImage(img) })
+}
+
+// WriteOCIArchiveIndex writes a multi-platform index as an OCI archive:
+// the layout's index.json lists the index, which lists the images.
+func WriteOCIArchiveIndex(idx v1.ImageIndex, file string) error {
+	return writeOCIArchive(file, func(p layout.Path) error { return p.AppendIndex(idx) })
+}
+
+func writeOCIArchive(file string, add func(layout.Path) error) error {
 	dir, err := os.MkdirTemp("", "b2c-oci-layout-")
 	if err != nil {
 		return fmt.Errorf("write OCI archive %s: %w", file, err)
@@ -262,7 +316,7 @@ func WriteOCIArchive(img v1.Image, file string) error {
 	if err != nil {
 		return fmt.Errorf("write OCI archive %s: %w", file, err)
 	}
-	if err := p.AppendImage(img); err != nil {
+	if err := add(p); err != nil {
 		return fmt.Errorf("write OCI archive %s: %w", file, err)
 	}
 	f, err := os.Create(file)
@@ -279,4 +333,45 @@ func WriteOCIArchive(img v1.Image, file string) error {
 		return fmt.Errorf("write OCI archive %s: %w", file, err)
 	}
 	return f.Close()
+}
+
+// DebianBusybox returns Debian's static busybox for arch (a GOARCH): the
+// host's own for amd64, else the one of Debian's busybox-static for arch
+// that mkinitramfs/sysroot.sh unpacks (in a cache, once).
+func DebianBusybox(ctx context.Context, arch string) (string, error) {
+	if arch == "amd64" {
+		return BusyboxPath, nil
+	}
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", errors.New("debian busybox: no source path")
+	}
+	script := filepath.Join(filepath.Dir(file), "..", "..", "mkinitramfs", "sysroot.sh")
+	out, err := exec.CommandContext(ctx, script, arch).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			err = fmt.Errorf("%w: %s", err, bytes.TrimSpace(ee.Stderr))
+		}
+		return "", fmt.Errorf("debian busybox for %s: %s: %w", arch, script, err)
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "bin", "busybox"), nil
+}
+
+// MultiArchBusybox returns an index of Busybox for linux/amd64 and
+// linux/arm64, the demo's image: each VM pulls its own.
+func MultiArchBusybox(ctx context.Context) (v1.ImageIndex, error) {
+	amd, err := Busybox()
+	if err != nil {
+		return nil, err
+	}
+	bin, err := DebianBusybox(ctx, "arm64")
+	if err != nil {
+		return nil, err
+	}
+	arm, err := BusyboxFor("arm64", bin)
+	if err != nil {
+		return nil, err
+	}
+	return Index(amd, arm)
 }

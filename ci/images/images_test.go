@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -110,7 +111,7 @@ func TestBusybox(t *testing.T) {
 }
 
 func TestBusyboxMissing(t *testing.T) {
-	_, err := busybox(filepath.Join(t.TempDir(), "busybox"))
+	_, err := busybox(filepath.Join(t.TempDir(), "busybox"), BusyboxPath, "amd64")
 	if err == nil || !strings.Contains(err.Error(), "apt-get install busybox-static") {
 		t.Errorf("busybox(missing) = %v, want a hint to install busybox-static", err)
 	}
@@ -247,5 +248,41 @@ func TestWriteOCIArchive(t *testing.T) {
 	want, _ := img.Digest()
 	if len(m.Manifests) != 1 || m.Manifests[0].Digest != want {
 		t.Errorf("archive index %+v, want the one image %s", m.Manifests, want)
+	}
+}
+
+// TestIndex: a multi-arch index lists each image under its config's
+// platform, and BusyboxFor ships the given binary, not the host's.
+func TestIndex(t *testing.T) {
+	amd := mustBusybox(t)
+	fake := filepath.Join(t.TempDir(), "busybox-arm64")
+	if err := os.WriteFile(fake, []byte("not really an arm64 busybox"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	arm, err := BusyboxFor("arm64", fake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := arm.Layers()
+	if err != nil || len(layers) != 1 {
+		t.Fatalf("arm64 image: %d layers, %v", len(layers), err)
+	}
+	if bb := entries(t, layers[0])["bin/busybox"]; bb.size != int64(len("not really an arm64 busybox")) {
+		t.Errorf("arm64 image's bin/busybox: %+v, want the given binary", bb)
+	}
+	idx, err := Index(amd, arm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range m.Manifests {
+		got = append(got, d.Platform.OS+"/"+d.Platform.Architecture)
+	}
+	if want := []string{"linux/amd64", "linux/arm64"}; !slices.Equal(got, want) {
+		t.Errorf("index platforms %q, want %q", got, want)
 	}
 }

@@ -18,7 +18,6 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		qemu:    qemu.Binary,
 		machine: qemu.Machine{MemoryMB: 512, SMP: 2, NICs: 1},
 		// TCG boots of the full b2c image pull containers over slirp: give
 		// them minutes, not seconds. Tests that expect less say so.
@@ -97,5 +96,11 @@ func Log(w io.Writer) Option { return func(c *config) { c.log = w } }
 // instead of probing whether KVM works.
 func Accel(accel string) Option { return func(c *config) { c.accel = accel } }
 
-// QEMU sets the QEMU binary (default qemu-system-x86_64 from $PATH).
+// Arch sets the guest's architecture, by GOARCH name: "amd64" (the
+// default) or "arm64", which boots QEMU's virt machine in
+// qemu-system-aarch64, always under TCG.
+func Arch(name string) Option { return func(c *config) { c.machine.Arch = name } }
+
+// QEMU sets the QEMU binary (default: the architecture's, such as
+// qemu-system-x86_64, from $PATH).
 func QEMU(path string) Option { return func(c *config) { c.qemu = path } }

@@ -1,5 +1,5 @@
-// Package vm boots an x86_64 QEMU virtual machine for end-to-end tests and
-// reads its serial console, line by line, through a pipe.
+// Package vm boots an x86_64 or arm64 QEMU virtual machine for end-to-end
+// tests and reads its serial console, line by line, through a pipe.
 //
 // A test boots a kernel and an initramfs, waits for console lines with
 // Expect and for QEMU to end with Wait:
@@ -92,13 +92,22 @@ func Start(ctx context.Context, opts ...Option) (*VM, error) {
 			return nil, fmt.Errorf("start vm: %w", err)
 		}
 	}
+	arch, err := qemu.LookupArch(c.machine.Arch)
+	if err != nil {
+		return nil, fmt.Errorf("start vm: %w", err)
+	}
+	if c.qemu == "" {
+		c.qemu = arch.Binary
+	}
 	bin, err := exec.LookPath(c.qemu)
 	if err != nil {
-		return nil, fmt.Errorf("start vm: %w (apt-get install qemu-system-x86)", err)
+		return nil, fmt.Errorf("start vm: %w (apt-get install %s)", err, arch.Package)
 	}
 
 	accel, why := c.accel, "forced by vm.Accel"
-	if accel == "" && c.machine.Kernel == "" {
+	if accel == "" && !arch.Native() {
+		accel, why = qemu.AccelTCG, "a foreign architecture"
+	} else if accel == "" && c.machine.Kernel == "" {
 		accel, why = qemu.AccelTCG, "no kernel to probe KVM with"
 	} else if accel == "" {
 		accel, why = probe.get(bin, c.machine.Kernel)

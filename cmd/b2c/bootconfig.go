@@ -9,15 +9,8 @@ import (
 	"strings"
 
 	"github.com/b2c-dev/b2c/cmd/b2c/bootcfg"
-	"github.com/b2c-dev/b2c/cmd/b2c/runargs"
+	"github.com/b2c-dev/b2c/cmd/b2c/qemu"
 	"github.com/b2c-dev/b2c/init/cmdline"
-)
-
-// Default file names of the kernel and the initramfs: those of out/, which
-// `make release` lays out for a boot server and b2c run looks in.
-const (
-	defaultKernel = runargs.KernelName
-	defaultInitrd = runargs.InitramfsName
 )
 
 // configName is where a format's file goes under -o DIR.
@@ -25,6 +18,8 @@ func configName(format string) (string, bool) {
 	switch format {
 	case "syslinux":
 		return "pxelinux.cfg/default", true
+	case "extlinux":
+		return "extlinux/extlinux.conf", true
 	case "ipxe":
 		return "boot.ipxe", true
 	case "grub":
@@ -35,15 +30,25 @@ func configName(format string) (string, bool) {
 	return "", false
 }
 
-const bootConfigUsage = `usage: b2c boot-config FORMAT [-kernel P] [-initrd P] [-mac MAC] [-o DIR] [CMDLINE | -f FILE | -]
+const bootConfigUsage = `usage: b2c boot-config FORMAT [-arch A] [-kernel P] [-initrd P] [-fdtdir P] [-mac MAC] [-o DIR] [CMDLINE | -f FILE | -]
 
 Writes a boot loader configuration that boots b2c with the command line.
-FORMAT is one of %s. The command line must lint without
-errors (b2c lint; its warnings go to stderr).
+FORMAT is one of %s.
+The command line must lint without errors (b2c lint; its warnings go to
+stderr).
 
+  -arch A     the kernel's architecture: amd64 (default) or arm64. On
+              arm64, U-Boot reads the syslinux format (pxe get, pxe boot)
+              and extlinux (extlinux/extlinux.conf, from a disk), which
+              SYSLINUX reads on amd64: each gets the command line its way
   -kernel P   the kernel, as the boot loader names it (TFTP path, URL, ESP
-              path); default %s
-  -initrd P   the initramfs, as the boot loader names it; default %s
+              path); default bzImage, Image on arm64 (extlinux: /bzImage,
+              /Image: from the root of the partition)
+  -initrd P   the initramfs, as the boot loader names it; default
+              initramfs.linux_ARCH.cpio.zst (extlinux: with a leading /)
+  -fdtdir P   syslinux and extlinux on arm64: U-Boot loads the board's
+              device tree from P/$fdtfile (such as a release's dtbs/)
+              instead of passing its own to the kernel
   -mac MAC    syslinux: name the file for this NIC (pxelinux.cfg/01-...)
               instead of pxelinux.cfg/default
   -o DIR      write the file under DIR at its conventional name, and print
@@ -56,14 +61,14 @@ Exit status: 0 written, 1 the command line has errors, 2 usage.
 
 // bootConfig writes a boot loader configuration for a command line:
 //
-//	b2c boot-config FORMAT [-kernel P] [-initrd P] [-mac MAC] [-o DIR] [CMDLINE | -f FILE | -]
+//	b2c boot-config FORMAT [-arch A] [-kernel P] [-initrd P] [-fdtdir P] [-mac MAC] [-o DIR] [CMDLINE | -f FILE | -]
 //
 // The command line must lint without errors (warnings go to stderr). The
 // configuration goes to stdout, or, with -o, to its conventional name
 // under DIR, whose path is printed.
 func bootConfig(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if wantsHelp(args) {
-		fmt.Fprintf(stdout, bootConfigUsage, strings.Join(bootcfg.Formats(), ", "), defaultKernel, defaultInitrd)
+		fmt.Fprintf(stdout, bootConfigUsage, strings.Join(bootcfg.Formats(), ", "))
 		return nil
 	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -73,8 +78,10 @@ func bootConfig(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("boot-config", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	b := bootcfg.Boot{}
-	fs.StringVar(&b.Kernel, "kernel", defaultKernel, "the kernel, as the boot loader names it (TFTP path, URL, ESP path)")
-	fs.StringVar(&b.Initrd, "initrd", defaultInitrd, "the initramfs, as the boot loader names it")
+	archName := fs.String("arch", "amd64", "the kernel's architecture: amd64 or arm64")
+	fs.StringVar(&b.Kernel, "kernel", "", "the kernel, as the boot loader names it (TFTP path, URL, ESP path)")
+	fs.StringVar(&b.Initrd, "initrd", "", "the initramfs, as the boot loader names it")
+	fs.StringVar(&b.FDTDir, "fdtdir", "", "syslinux and extlinux on arm64: U-Boot's directory of device trees")
 	mac := fs.String("mac", "", "syslinux: name the file for this NIC (pxelinux.cfg/01-...) instead of default")
 	out := fs.String("o", "", "write the file under this directory, at its conventional name")
 	file := fs.String("f", "", "read the command line from this file")
@@ -84,6 +91,20 @@ func bootConfig(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	name, ok := configName(format)
 	if !ok {
 		return errUsage{fmt.Sprintf("unknown format %q (want one of %s)", format, strings.Join(bootcfg.Formats(), ", "))}
+	}
+	arch, err := qemu.LookupArch(*archName)
+	if err != nil {
+		return errUsage{"-arch: " + err.Error()}
+	}
+	b.Arch = arch.Name
+	if b.FDTDir != "" && (format != "syslinux" && format != "extlinux" || !b.UBoot()) {
+		return errUsage{"-fdtdir is for U-Boot: the syslinux and extlinux formats with -arch arm64"}
+	}
+	if b.Kernel == "" {
+		b.Kernel = bootcfg.ReleasePath(format, arch.Kernel)
+	}
+	if b.Initrd == "" {
+		b.Initrd = bootcfg.ReleasePath(format, arch.Initramfs())
 	}
 	text, err := cmdlineArg(*file, fs.Args(), stdin)
 	if err != nil {

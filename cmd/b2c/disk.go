@@ -7,23 +7,26 @@ import (
 	"strings"
 
 	"github.com/b2c-dev/b2c/cmd/b2c/diskimg"
+	"github.com/b2c-dev/b2c/cmd/b2c/qemu"
 	"github.com/b2c-dev/b2c/init/cmdline"
 )
 
-const diskUsage = `usage: b2c disk [-kernel P] [-initrd P] [-cache-size SIZE] [-esp-size SIZE] [-loader EFI] IMAGE [CMDLINE | -f FILE | -]
+const diskUsage = `usage: b2c disk [-arch A] [-kernel P] [-initrd P] [-cache-size SIZE] [-esp-size SIZE] [-loader EFI] IMAGE [CMDLINE | -f FILE | -]
        b2c disk --update IMAGE [-kernel P] [-initrd P] [CMDLINE | -f FILE | -]
 
 Makes a UEFI-bootable GPT disk image (systemd-boot, the kernel, the
 initramfs and the command line on an EFI system partition, and an empty
 B2C_CACHE partition with -cache-size), or updates one: --update replaces
 only what it is given, and keeps the image's command line without one.
-The command line must lint without errors (b2c lint).
+The command line must lint without errors (b2c lint). With -arch arm64,
+arm64 UEFI firmware (such as QEMU's AAVMF) boots it: the loader goes to
+\EFI\BOOT\BOOTAA64.EFI instead of \EFI\BOOT\BOOTX64.EFI.
 
 `
 
 // disk makes or updates the disk image of the flash-and-reboot path:
 //
-//	b2c disk [-kernel P] [-initrd P] [-cache-size SIZE] [-esp-size SIZE] [-loader EFI] IMAGE [CMDLINE | -f FILE | -]
+//	b2c disk [-arch A] [-kernel P] [-initrd P] [-cache-size SIZE] [-esp-size SIZE] [-loader EFI] IMAGE [CMDLINE | -f FILE | -]
 //	b2c disk --update IMAGE [-kernel P] [-initrd P] [CMDLINE | -f FILE | -]
 //
 // An update replaces only what it is given; with no command line it keeps
@@ -32,11 +35,12 @@ func disk(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("disk", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	update := fs.String("update", "", "update this image instead of making one")
-	kernel := fs.String("kernel", "", "the kernel (bzImage with an EFI stub); default "+defaultKernel+" when making an image")
-	initrd := fs.String("initrd", "", "the initramfs; default "+defaultInitrd+" when making an image")
+	archName := fs.String("arch", "amd64", "the machine's architecture, amd64 or arm64: the defaults of -kernel, -initrd and -loader, and the loader's path")
+	kernel := fs.String("kernel", "", "the kernel, with an EFI stub; default bzImage (Image with -arch arm64) when making an image")
+	initrd := fs.String("initrd", "", "the initramfs; default initramfs.linux_ARCH.cpio.zst when making an image")
 	cacheSize := fs.String("cache-size", "", "size of an empty B2C_CACHE partition (such as 4G); none by default")
 	espSize := fs.String("esp-size", "", "size of the EFI system partition; by default twice the boot files and 32M")
-	loader := fs.String("loader", diskimg.DefaultLoader, "systemd-boot's EFI binary")
+	loader := fs.String("loader", "", "systemd-boot's EFI binary; default /usr/lib/systemd/boot/efi/systemd-bootx64.efi (systemd-bootaa64.efi with -arch arm64)")
 	file := fs.String("f", "", "read the command line from this file")
 	if wantsHelp(args) {
 		diskHelp(fs, stdout)
@@ -46,6 +50,10 @@ func disk(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return errUsage{err.Error()}
 	}
 	rest := fs.Args()
+	arch, err := qemu.LookupArch(*archName)
+	if err != nil {
+		return errUsage{"-arch: " + err.Error()}
+	}
 
 	if *update != "" {
 		var c diskimg.Changes
@@ -70,12 +78,12 @@ func disk(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(rest) == 0 {
 		return errUsage{"disk needs an image file name"}
 	}
-	o := diskimg.Options{Kernel: *kernel, Initrd: *initrd, Loader: *loader}
+	o := diskimg.Options{Kernel: *kernel, Initrd: *initrd, Arch: arch.Name, Loader: *loader}
 	if o.Kernel == "" {
-		o.Kernel = defaultKernel
+		o.Kernel = arch.Kernel
 	}
 	if o.Initrd == "" {
-		o.Initrd = defaultInitrd
+		o.Initrd = arch.Initramfs()
 	}
 	for _, s := range []struct {
 		flag, v string

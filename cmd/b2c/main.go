@@ -20,10 +20,10 @@ const usage = `usage: b2c COMMAND [ARGS]
 commands:
   lint [CMDLINE | -f FILE | -]     check a kernel command line; exit 1 on errors
   explain [CMDLINE | -f FILE | -]  print what the agent will do with it
-  boot-config FORMAT [-kernel P] [-initrd P] [-mac MAC] [-o DIR] [CMDLINE | -f FILE | -]
+  boot-config FORMAT [-arch A] [-kernel P] [-initrd P] [-mac MAC] [-o DIR] [CMDLINE | -f FILE | -]
                                    write a boot loader configuration; FORMAT is
-                                   syslinux, ipxe, grub or systemd-boot
-  disk [-kernel P] [-initrd P] [-cache-size SIZE] IMAGE [CMDLINE | -f FILE | -]
+                                   syslinux, extlinux, ipxe, grub or systemd-boot
+  disk [-arch A] [-kernel P] [-initrd P] [-cache-size SIZE] IMAGE [CMDLINE | -f FILE | -]
                                    make a UEFI-bootable GPT disk image
   disk --update IMAGE [-kernel P] [-initrd P] [CMDLINE | -f FILE | -]
                                    replace the kernel, initramfs or command line

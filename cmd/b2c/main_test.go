@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,13 +45,25 @@ func TestRun(t *testing.T) {
 		{"boot-config without format", []string{"boot-config"}, "", 2, nil, nil},
 		{"boot-config unknown format", []string{"boot-config", "lilo", "b2c.x=1"}, "", 2, nil, nil},
 		{"boot-config -mac is for syslinux", []string{"boot-config", "ipxe", "-mac", "52:54:00:12:34:56", "b2c.x=1"}, "", 2, nil, nil},
+		{"boot-config syslinux for U-Boot", []string{"boot-config", "syslinux", "-arch", "arm64", `console=ttyAMA0 b2c.run="-e 'A=b c' docker://x env"`}, "", 0,
+			[]string{"\tKERNEL Image\n", "\tINITRD initramfs.linux_arm64.cpio.zst\n", "\tAPPEND console=ttyAMA0 b2c.run=\"-e \\'A=b c\\' docker://x env\"\n"}, nil},
+		{"boot-config extlinux", []string{"boot-config", "extlinux", "-arch", "arm64", "-fdtdir", "/dtbs", "b2c.run=docker://x"}, "", 0,
+			[]string{"\tKERNEL /Image\n", "\tINITRD /initramfs.linux_arm64.cpio.zst\n", "\tFDTDIR /dtbs\n", "\tAPPEND b2c.run=docker://x\n"}, nil},
+		{"boot-config extlinux on amd64", []string{"boot-config", "extlinux", "b2c.run=docker://x"}, "", 0,
+			[]string{"\tKERNEL /bzImage\n", "\tINITRD /initramfs.linux_amd64.cpio.zst\n"}, nil},
+		{"boot-config unknown arch", []string{"boot-config", "syslinux", "-arch", "riscv64", "b2c.x=1"}, "", 2, nil, []string{`architecture "riscv64"`}},
+		{"boot-config -fdtdir is U-Boot's", []string{"boot-config", "syslinux", "-fdtdir", "dtbs", "b2c.x=1"}, "", 2, nil, []string{"-fdtdir"}},
+		{"boot-config -fdtdir is for syslinux and extlinux", []string{"boot-config", "grub", "-arch", "arm64", "-fdtdir", "dtbs", "b2c.x=1"}, "", 2, nil, []string{"-fdtdir"}},
 		{"disk without image", []string{"disk"}, "", 2, nil, nil},
 		{"disk bad size", []string{"disk", "-cache-size", "lots", "x.img", "b2c.x=1"}, "", 2, nil, nil},
+		{"disk unknown arch", []string{"disk", "-arch", "riscv64", "x.img", "b2c.x=1"}, "", 2, nil, []string{`architecture "riscv64"`}},
+		{"disk arm64's default kernel", []string{"disk", "--arch", "arm64", "-loader", "main.go", filepath.Join(t.TempDir(), "x.img"), "b2c.x=1"}, "", 1, nil, []string{"stat Image: no such file"}},
 		{"no command", nil, "", 2, nil, nil},
 		{"run help", []string{"run", "-h"}, "", 0, []string{"usage: b2c run", "Exit status"}, nil},
 		{"run bad b2c flag value", []string{"run", "--mem", "lots", "alpine"}, "", 2, nil, nil},
 		{"run bad podman flag", []string{"run", "--no-such-flag", "alpine"}, "", 2, nil, nil},
 		{"run no image", []string{"run", "-v"}, "", 2, nil, nil},
+		{"run unknown arch", []string{"run", "--arch", "riscv64", "alpine"}, "", 2, nil, []string{`architecture "riscv64"`, "usage: b2c run"}},
 		{"run missing image file", []string{"run", "--kernel", "main.go", "--initramfs", "main.go", "./no-such-image.tar"}, "", 255, nil,
 			[]string{"b2c: run: image ./no-such-image.tar: no such file or directory\n"}},
 		{"bad command", []string{"frob"}, "", 2, nil, nil},
@@ -87,6 +100,7 @@ func TestFiles(t *testing.T) {
 	}
 	k, i, l := fake("bzImage"), fake("initramfs"), fake("loader.efi")
 	img := filepath.Join(dir, "disk.img")
+	armImg := filepath.Join(dir, "arm64.img")
 	for _, tt := range []struct {
 		args []string
 		file string // written under dir
@@ -97,6 +111,8 @@ func TestFiles(t *testing.T) {
 		{[]string{"boot-config", "ipxe", "-o", dir, "b2c.run=docker://x"}, "boot.ipxe", "#!ipxe"},
 		{[]string{"boot-config", "grub", "-o", dir, "b2c.run=docker://x"}, "grub.cfg", "menuentry"},
 		{[]string{"boot-config", "systemd-boot", "-o", dir, "b2c.run=docker://x"}, "loader/entries/b2c.conf", "options b2c.run=docker://x"},
+		{[]string{"boot-config", "extlinux", "-arch", "arm64", "-o", dir, "b2c.run=docker://x"}, "extlinux/extlinux.conf", "KERNEL /Image"},
+		{[]string{"disk", "--arch", "arm64", "-kernel", k, "-initrd", i, "-loader", l, armImg, "b2c.run=docker://x"}, "", "wrote " + armImg},
 		{[]string{"disk", "-kernel", k, "-initrd", i, "-loader", l, "-cache-size", "8M", img, `b2c.run="docker://x echo one"`}, "", "wrote " + img},
 		{[]string{"disk", "--update", img, `b2c.run="docker://x echo two"`}, "", "updated " + img},
 	} {
@@ -118,6 +134,13 @@ func TestFiles(t *testing.T) {
 	}
 	if got, err := diskimg.Cmdline(img); err != nil || got != `b2c.run="docker://x echo two"` {
 		t.Errorf("after disk --update, the image's command line is %q, %v", got, err)
+	}
+	// The arm64 image's loader is where AAVMF looks: mtools read the ESP,
+	// which starts at 1 MiB.
+	for img, loader := range map[string]string{img: "/EFI/BOOT/BOOTX64.EFI", armImg: "/EFI/BOOT/BOOTAA64.EFI"} {
+		if out, err := exec.Command("mtype", "-i", img+"@@1048576", "::"+loader).CombinedOutput(); err != nil || !bytes.Equal(out, bytes.Repeat([]byte("loader.efi"), 1000)) {
+			t.Errorf("%s: mtype %s: %v\n%.200s", img, loader, err, out)
+		}
 	}
 }
 

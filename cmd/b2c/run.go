@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -68,7 +69,11 @@ func runVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "b2c: run: %v\n", err)
 		return exitError(exitNoStatus)
 	}
-	kernel, initramfs, bin, err := hostFiles(o)
+	arch, err := qemu.LookupArch(o.Arch)
+	if err != nil {
+		return fail(err)
+	}
+	kernel, initramfs, bin, err := hostFiles(o, arch)
 	if err != nil {
 		return fail(err)
 	}
@@ -79,11 +84,11 @@ func runVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer os.RemoveAll(tmp)
 
 	if st, err := os.Stat(kernel); err == nil && st.IsDir() {
-		if kernel, initramfs, err = kernelTree(ctx, kernel, initramfs, tmp, stderr, o.Verbose); err != nil {
+		if kernel, initramfs, err = kernelTree(ctx, arch, kernel, initramfs, tmp, stderr, o.Verbose); err != nil {
 			return fail(fmt.Errorf("--kernel: %w", err))
 		}
 	}
-	image, insecure, reg, err := prepareImage(ctx, o, tmp)
+	image, insecure, reg, err := prepareImage(ctx, o, arch, tmp)
 	if err != nil {
 		return fail(err)
 	}
@@ -94,7 +99,7 @@ func runVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fail(err)
 	}
-	m := qemu.Machine{Kernel: kernel, Initramfs: initramfs, Append: kargs,
+	m := qemu.Machine{Arch: arch.Name, Kernel: kernel, Initramfs: initramfs, Append: kargs,
 		MemoryMB: o.MemoryMB, SMP: o.CPUs, NICs: 1, Shares: o.QEMUShares()}
 	if m.Disks, err = hostStorage(o, stderr); err != nil {
 		return fail(err)
@@ -118,7 +123,7 @@ func runVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		filter.log = f
 	}
 
-	end := boot(ctx, o, m, bin, &filter, sess, stdout, stderr)
+	end := boot(ctx, o, arch, m, bin, &filter, sess, stdout, stderr)
 	if reg != nil && o.Verbose {
 		fmt.Fprintf(stderr, "b2c: local registry: %s\n", reg.Stats())
 	}
@@ -132,7 +137,7 @@ func runVM(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // boot runs the VM until it ends, a signal stops it, or it hangs past
 // --timeout, shows its console through filter, and returns how it ended.
-func boot(ctx context.Context, o runargs.Options, m qemu.Machine, bin string, filter *consoleFilter, sess *termio.Session, stdout, stderr io.Writer) runEnd {
+func boot(ctx context.Context, o runargs.Options, arch qemu.Arch, m qemu.Machine, bin string, filter *consoleFilter, sess *termio.Session, stdout, stderr io.Writer) runEnd {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stopOnSignals(ctx, cancel)
@@ -160,7 +165,7 @@ func boot(ctx context.Context, o runargs.Options, m qemu.Machine, bin string, fi
 		defer t.Stop()
 	}
 
-	accel, why := probeAccel(ctx, bin, m.Kernel)
+	accel, why := chooseAccel(ctx, arch, bin, m.Kernel)
 	argv := m.Args(accel)
 	var qemuErr strings.Builder
 	var qemuStderr io.Writer = &qemuErr
@@ -179,8 +184,8 @@ func boot(ctx context.Context, o runargs.Options, m qemu.Machine, bin string, fi
 	return end
 }
 
-// hostFiles finds the kernel, the initramfs and QEMU.
-func hostFiles(o runargs.Options) (kernel, initramfs, bin string, err error) {
+// hostFiles finds the kernel, the initramfs and QEMU for arch.
+func hostFiles(o runargs.Options, arch qemu.Arch) (kernel, initramfs, bin string, err error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return "", "", "", err
@@ -189,21 +194,22 @@ func hostFiles(o runargs.Options) (kernel, initramfs, bin string, err error) {
 	if err != nil {
 		return "", "", "", err
 	}
-	bin, err = exec.LookPath(qemu.Binary)
+	bin, err = exec.LookPath(arch.Binary)
 	if err != nil {
-		return "", "", "", fmt.Errorf("%w (apt-get install qemu-system-x86)", err)
+		return "", "", "", fmt.Errorf("%w (apt-get install %s)", err, arch.Package)
 	}
 	return kernel, initramfs, bin, nil
 }
 
-// kernelTree boots a kernel developer's tree, dir: its
-// arch/x86/boot/bzImage, with its modules appended to the initramfs
-// (kmods), where the agent's coldplug loads what the VM's devices need.
-// The modules are those staged under dir/lib/modules (make modules_install
-// INSTALL_MOD_PATH=dir), else staged now by make modules_install in tmp;
-// a tree built without modules boots as it is.
-func kernelTree(ctx context.Context, dir, initramfs, tmp string, stderr io.Writer, verbose bool) (kernel, initrd string, err error) {
-	kernel = filepath.Join(dir, "arch/x86/boot/bzImage")
+// kernelTree boots a kernel developer's tree, dir, built for arch: its
+// arch/x86/boot/bzImage or arch/arm64/boot/Image, with its modules
+// appended to the initramfs (kmods), where the agent's coldplug loads what
+// the VM's devices need. The modules are those staged under
+// dir/lib/modules (make modules_install INSTALL_MOD_PATH=dir), else staged
+// now by make modules_install in tmp; a tree built without modules boots
+// as it is.
+func kernelTree(ctx context.Context, arch qemu.Arch, dir, initramfs, tmp string, stderr io.Writer, verbose bool) (kernel, initrd string, err error) {
+	kernel = filepath.Join(dir, runargs.TreeKernel(arch))
 	if _, err := os.Stat(kernel); err != nil {
 		return "", "", fmt.Errorf("%s is a directory, but no built kernel tree: %w", dir, err)
 	}
@@ -213,7 +219,7 @@ func kernelTree(ctx context.Context, dir, initramfs, tmp string, stderr io.Write
 			return kernel, initramfs, nil // no modules
 		}
 		root = filepath.Join(tmp, "modules")
-		cmd := exec.CommandContext(ctx, "make", "-C", dir, "-s", "modules_install", "INSTALL_MOD_PATH="+root, "INSTALL_MOD_STRIP=1")
+		cmd := exec.CommandContext(ctx, "make", runargs.TreeModulesInstall(arch, dir, root)...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return "", "", fmt.Errorf("make modules_install: %v\n%s", err, out)
 		}
@@ -260,8 +266,10 @@ func hostStorage(o runargs.Options, stderr io.Writer) ([]string, error) {
 
 // prepareImage returns the image as the guest names it, and whether the
 // guest pulls it over plain HTTP. A local image is served from a registry
-// inside b2c, which the caller closes.
-func prepareImage(ctx context.Context, o runargs.Options, tmp string) (string, bool, *localimage.Registry, error) {
+// inside b2c, which the caller closes: arch's image, when the local image
+// is a multi-platform index. The guest's podman picks its own platform
+// from a registry's index.
+func prepareImage(ctx context.Context, o runargs.Options, arch qemu.Arch, tmp string) (string, bool, *localimage.Registry, error) {
 	kind, err := localimage.Detect(o.Image)
 	if err != nil {
 		return "", false, nil, err
@@ -276,7 +284,7 @@ func prepareImage(ctx context.Context, o runargs.Options, tmp string) (string, b
 	}
 	extract := filepath.Join(tmp, "image")
 	blobs := filepath.Join(tmp, "blobs")
-	img, err := localimage.Load(o.Image, kind, extract)
+	img, err := localimage.Load(o.Image, kind, extract, arch.Name)
 	if err != nil {
 		return "", false, nil, err
 	}
@@ -287,9 +295,13 @@ func prepareImage(ctx context.Context, o runargs.Options, tmp string) (string, b
 	return reg.GuestRef(), true, reg, nil
 }
 
-// probeAccel tells whether KVM works, remembering the answer in the
-// user's cache directory.
-func probeAccel(ctx context.Context, bin, kernel string) (accel, why string) {
+// chooseAccel tells whether KVM works for a guest of arch, remembering
+// the answer in the user's cache directory. A guest of another
+// architecture than the host's runs on TCG, without a probe boot.
+func chooseAccel(ctx context.Context, arch qemu.Arch, bin, kernel string) (accel, why string) {
+	if !arch.Native() {
+		return qemu.AccelTCG, fmt.Sprintf("%s guest on a %s host: KVM runs the host's architecture only", arch.Name, runtime.GOARCH)
+	}
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		return qemu.ProbeKVM(ctx, bin, kernel, qemu.KVMDevice, qemu.ProbeTimeout)

@@ -7,14 +7,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/b2c-dev/b2c/cmd/b2c/guestconsole"
+	"github.com/b2c-dev/b2c/cmd/b2c/qemu"
 )
 
-// fakeQEMU stands for qemu-system-x86_64 on PATH: it prints a console as
+// fakeQEMU stands for qemu-system-x86_64 (and qemu-system-aarch64) on PATH: it prints a console as
 // the agent would, ending with the status in $FAKE_STATUS, or a kernel
 // panic when that is "panic". Without -initrd it is the KVM probe.
 const fakeQEMU = `#!/bin/sh
@@ -36,12 +38,20 @@ echo "It's now safe to turn off your computer"
 
 func TestRunVM(t *testing.T) {
 	bin := t.TempDir()
-	if err := os.WriteFile(filepath.Join(bin, "qemu-system-x86_64"), []byte(fakeQEMU), 0o755); err != nil {
-		t.Fatal(err)
+	for _, a := range qemu.Arches() {
+		if err := os.WriteFile(filepath.Join(bin, a.Binary), []byte(fakeQEMU), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
-	// The KVM probe's answer is cached there.
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	amd64, err := qemu.LookupArch("amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arm64, err := qemu.LookupArch("arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
 	boot := []string{"run", "--kernel", "main.go", "--initramfs", "main.go"}
 	// A reference the host cannot resolve: the guest is left to pull it.
 	const image = "registry.invalid/b2c/test:1"
@@ -52,19 +62,28 @@ func TestRunVM(t *testing.T) {
 		stdout, stderr   []string
 		noStdout         []string
 		consoleLog, qemu []string
+		// probed: the run wrote the KVM probe's answer.
+		probed bool
 	}{
 		{name: "status", status: "7", args: []string{image, "sh", "-c", "echo hi; exit 7"}, code: 7,
 			stdout: []string{"hi\n"}, stderr: []string{"ERROR: boom"}, noStdout: []string{"Linux version", "Running x", "kernel line"},
-			qemu: []string{`panic=-1 no_timer_check b2c.run="registry.invalid/b2c/test:1 sh -c 'echo hi; exit 7'"`, "-m 1024", "-smp 2"}},
-		{name: "success", status: "0", args: []string{"--mem", "2048", "--cpus", "3", image}, code: 0, qemu: []string{"-m 2048", "-smp 3"}},
+			qemu:   []string{`-machine q35 `, `-append console=ttyS0 panic=-1 no_timer_check b2c.run="registry.invalid/b2c/test:1 sh -c 'echo hi; exit 7'"`, "-m 1024", "-smp 2"},
+			probed: amd64.Native()},
+		{name: "success", status: "0", args: []string{"--mem", "2048", "--cpus", "3", image}, code: 0, qemu: []string{"-m 2048", "-smp 3"}, probed: amd64.Native()},
+		{name: "arm64", status: "0", args: []string{"-v", "--arch", "arm64", image}, code: 0,
+			stderr: []string{"b2c: accel tcg,thread=single (arm64 guest on a " + runtime.GOARCH + " host: KVM runs the host's architecture only)\nb2c: " + filepath.Join(bin, "qemu-system-aarch64") + " -machine virt -accel tcg,thread=single "},
+			qemu:   []string{"-machine virt -accel tcg,thread=single ", `-append console=ttyAMA0 panic=-1 no_timer_check b2c.run="registry.invalid/b2c/test:1"`},
+			probed: arm64.Native()},
 		{name: "verbose and console log", status: "0", args: []string{"-v", "--console-log", "LOG", image}, code: 0,
 			stdout:     []string{"[    0.000000] Linux version 6.12\n", "[   4.10]: Running x\n", "hi\n", "pipeline status: 0\n"},
-			consoleLog: []string{"\x1b[0Ksection_start:1:container_run\r\x1b[0K[   4.10]: Running x\n", "hi\n"}},
+			consoleLog: []string{"\x1b[0Ksection_start:1:container_run\r\x1b[0K[   4.10]: Running x\n", "hi\n"}, probed: amd64.Native()},
 		{name: "boot failure", status: "panic", args: []string{image}, code: exitNoStatus,
-			stderr: []string{"Kernel panic - not syncing: fake", "without a pipeline status"}},
+			stderr: []string{"Kernel panic - not syncing: fake", "without a pipeline status"}, probed: amd64.Native()},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
+			// The KVM probe's answer is cached there.
+			t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 			t.Setenv("FAKE_STATUS", tt.status)
 			t.Setenv("FAKE_ARGS", filepath.Join(dir, "args"))
 			args := append([]string(nil), boot...)
@@ -98,6 +117,9 @@ func TestRunVM(t *testing.T) {
 			}
 			qemuArgs, _ := os.ReadFile(filepath.Join(dir, "args"))
 			check("qemu arguments", string(qemuArgs), tt.qemu, true)
+			if _, err := os.Stat(filepath.Join(dir, "cache", "b2c", "kvm-probe")); (err == nil) != tt.probed {
+				t.Errorf("the KVM probe's answer: %v, want one: %v", err, tt.probed)
+			}
 		})
 	}
 }
@@ -233,7 +255,15 @@ func TestKernelTree(t *testing.T) {
 	}
 	initramfs := filepath.Join(tmp, "base")
 	os.WriteFile(initramfs, []byte("BASE!"), 0o644)
-	kernel, initrd, err := kernelTree(t.Context(), dir, initramfs, tmp, io.Discard, false)
+	amd64, err := qemu.LookupArch("amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arm64, err := qemu.LookupArch("arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kernel, initrd, err := kernelTree(t.Context(), amd64, dir, initramfs, tmp, io.Discard, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,10 +278,20 @@ func TestKernelTree(t *testing.T) {
 	bare := t.TempDir()
 	os.MkdirAll(filepath.Join(bare, "arch/x86/boot"), 0o755)
 	os.WriteFile(filepath.Join(bare, "arch/x86/boot/bzImage"), []byte("K"), 0o644)
-	if _, initrd, err := kernelTree(t.Context(), bare, initramfs, tmp, io.Discard, false); err != nil || initrd != initramfs {
+	if _, initrd, err := kernelTree(t.Context(), amd64, bare, initramfs, tmp, io.Discard, false); err != nil || initrd != initramfs {
 		t.Errorf("tree without modules: %s, %v", initrd, err)
 	}
-	if _, _, err := kernelTree(t.Context(), t.TempDir(), initramfs, tmp, io.Discard, false); err == nil {
+	if _, _, err := kernelTree(t.Context(), amd64, t.TempDir(), initramfs, tmp, io.Discard, false); err == nil {
 		t.Error("a directory without a kernel was accepted")
+	}
+	// An arm64 tree boots its arch/arm64/boot/Image, not an x86 kernel
+	// the same tree may hold.
+	if _, _, err := kernelTree(t.Context(), arm64, bare, initramfs, tmp, io.Discard, false); err == nil {
+		t.Error("arm64: a tree with an x86 kernel only was accepted")
+	}
+	os.MkdirAll(filepath.Join(bare, "arch/arm64/boot"), 0o755)
+	os.WriteFile(filepath.Join(bare, "arch/arm64/boot/Image"), []byte("K"), 0o644)
+	if kernel, _, err := kernelTree(t.Context(), arm64, bare, initramfs, tmp, io.Discard, false); err != nil || kernel != filepath.Join(bare, "arch/arm64/boot/Image") {
+		t.Errorf("arm64 tree: %s, %v", kernel, err)
 	}
 }

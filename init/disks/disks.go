@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,9 +82,17 @@ func humanSize(n int64) string {
 type Probe func(ctx context.Context, path string) (map[string]string, error)
 
 // ignored are the block devices that are never disks of the machine:
-// RAM disks, loop devices, zram swap, device-mapper and md stacks. An
-// unconnected NBD device has no size, and is left out as an empty drive.
-var ignored = []string{"loop", "ram", "zram", "dm-", "md"}
+// RAM disks, loop devices, zram swap, device-mapper and md stacks, and the
+// firmware's own flash, which boards boot from and which a partition
+// table would brick: MTD (SPI NOR, raw NAND; QEMU's virt machine has two,
+// its UEFI flash) and UBI volumes over it. An unconnected NBD device has
+// no size, and is left out as an empty drive.
+var ignored = []string{"loop", "ram", "zram", "dm-", "md", "mtdblock", "ubiblock"}
+
+// mmcHardware matches an eMMC's hardware partitions: its boot areas, which
+// hold many boards' boot loader, and its replay-protected area. The user
+// area, mmcblkN and its partitions, is a disk like any other.
+var mmcHardware = regexp.MustCompile(`^mmcblk\d+(boot\d+|rpmb)$`)
 
 // List returns the block devices of sysRoot/class/block, disks before their
 // partitions, sorted by name, with what probe found on each. A probe error
@@ -154,6 +163,9 @@ func zeroed(path string, n int64) bool {
 }
 
 func skip(name string) bool {
+	if mmcHardware.MatchString(name) {
+		return true
+	}
 	for _, p := range ignored {
 		if strings.HasPrefix(name, p) {
 			return true

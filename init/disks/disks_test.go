@@ -52,6 +52,15 @@ func TestList(t *testing.T) {
 		"nbd0":              {"size": "64"}, // connected
 		"nbd0/nbd0p1":       {"size": "32", "partition": "1"},
 		"nbd1":              {"size": "0"}, // not connected
+		// The firmware's flash and an eMMC's hardware partitions are
+		// never disks: auto must not partition a board's boot loader.
+		"mtdblock0":         {"size": "131072"},
+		"ubiblock0_0":       {"size": "2048"},
+		"mmcblk1":           {"size": "8192"},
+		"mmcblk1/mmcblk1p1": {"size": "4096", "partition": "1"},
+		"mmcblk1boot0":      {"size": "8192", "ro": "1"},
+		"mmcblk1boot1":      {"size": "8192", "ro": "1"},
+		"mmcblk1rpmb":       {"size": "8192"},
 	})
 	probed := map[string]map[string]string{
 		"/dev/vda1": {"TYPE": "ext4", "LABEL": "B2C_CACHE", "PART_ENTRY_NAME": "B2C_CACHE"},
@@ -62,6 +71,8 @@ func TestList(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Device{
+		{Name: "mmcblk1", Path: "/dev/mmcblk1", Disk: "mmcblk1", Size: 8192 * 512},
+		{Name: "mmcblk1p1", Path: "/dev/mmcblk1p1", Disk: "mmcblk1", Partition: 1, Size: 4096 * 512},
 		{Name: "nbd0", Path: "/dev/nbd0", Disk: "nbd0", Size: 64 * 512, Network: true},
 		{Name: "nbd0p1", Path: "/dev/nbd0p1", Disk: "nbd0", Partition: 1, Size: 32 * 512, Network: true},
 		{Name: "nvme0n1", Path: "/dev/nvme0n1", Disk: "nvme0n1", Size: 8 * 512},

@@ -19,7 +19,8 @@ type Index map[string]Entry
 
 // Entry is one record of an Index.
 type Entry struct {
-	Mode    uint64   // cpio mode, type bits included
+	Mode    uint64      // cpio mode, type bits included
+	Machine elf.Machine // of an ELF executable or shared library
 	Link    string   // symlink target
 	Interp  string   // ELF program interpreter, absolute
 	Needed  []string // ELF DT_NEEDED sonames
@@ -64,6 +65,7 @@ func (e *Entry) readELF(r io.ReaderAt) error {
 	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
 		return nil
 	}
+	e.Machine = f.Machine
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
 			b, err := io.ReadAll(p.Open())
@@ -135,16 +137,11 @@ func splitPath(p string) []string {
 	return strings.Split(p, "/")
 }
 
-// libDirs are the directories glibc's ld.so searches on Debian amd64
-// without an ld.so.cache, which the image does not have.
-func libDirs() []string {
-	return []string{"lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu", "lib64", "usr/lib64", "lib", "usr/lib"}
-}
-
 // Check returns an error naming every path of required that is not a
-// regular file once symlinks are followed, and every program interpreter
-// and shared library an ELF file of the archive needs and lacks.
-func (ix Index) Check(required []string) error {
+// regular file once symlinks are followed, every program interpreter
+// and shared library an ELF file of the archive needs and lacks, and
+// every executable or library built for another machine than a's.
+func (ix Index) Check(a Arch, required []string) error {
 	var problems []string
 	isFile := func(p string) bool {
 		_, e, ok := ix.Resolve(p)
@@ -156,11 +153,14 @@ func (ix Index) Check(required []string) error {
 		}
 	}
 	for name, e := range ix {
+		if e.Machine != 0 && e.Machine != a.Machine {
+			problems = append(problems, fmt.Sprintf("/%s: built for %v, not %s", name, e.Machine, a.GOARCH))
+		}
 		if e.Interp != "" && !isFile(e.Interp) {
 			problems = append(problems, fmt.Sprintf("/%s: interpreter %s is missing", name, e.Interp))
 		}
 		for _, so := range e.Needed {
-			if !ix.findLib(name, e, so, isFile) {
+			if !ix.findLib(a, name, e, so, isFile) {
 				problems = append(problems, fmt.Sprintf("/%s: shared library %s is missing", name, so))
 			}
 		}
@@ -175,16 +175,16 @@ func (ix Index) Check(required []string) error {
 // findLib reports whether the ELF file name finds the library so the way
 // ld.so would: a soname with a slash is a path, others are searched in the
 // run path ($ORIGIN expanded) then in the default directories.
-func (ix Index) findLib(name string, e Entry, so string, isFile func(string) bool) bool {
+func (ix Index) findLib(a Arch, name string, e Entry, so string, isFile func(string) bool) bool {
 	if strings.Contains(so, "/") {
 		return isFile(so)
 	}
-	dirs := make([]string, 0, len(e.RunPath)+len(libDirs()))
+	dirs := make([]string, 0, len(e.RunPath)+len(a.LibDirs()))
 	for _, d := range e.RunPath {
 		d = strings.ReplaceAll(d, "${ORIGIN}", "$ORIGIN")
 		dirs = append(dirs, strings.ReplaceAll(d, "$ORIGIN", "/"+path.Dir(name)))
 	}
-	for _, d := range append(dirs, libDirs()...) {
+	for _, d := range append(dirs, a.LibDirs()...) {
 		if isFile(path.Join(d, so)) {
 			return true
 		}

@@ -93,7 +93,7 @@ func TestCheck(t *testing.T) {
 			e := tt.elf
 			e.Mode = cpio.S_IFREG | 0o755
 			ix["opt/app/bin/prog"] = e
-			err := ix.Check(tt.required)
+			err := ix.Check(Arch{GOARCH: "amd64", Triplet: "x86_64-linux-gnu", Machine: elf.EM_X86_64}, tt.required)
 			if len(tt.want) == 0 {
 				if err != nil {
 					t.Fatalf("Check: %v", err)

@@ -25,6 +25,12 @@ import (
 // Config says what goes in the image and where it goes.
 type Config struct {
 	Output string // the .cpio.zst to write
+	Arch   string // GOARCH of the image: amd64 or arm64
+	// Sysroot holds Debian's files of Arch when it is not the build
+	// machine's (mkinitramfs/sysroot.sh lays it out): the host files
+	// are taken from there when it has them, and their libraries
+	// always are.
+	Sysroot string
 	Init   string // the agent's Go package, built alone as /bin/init
 	// Supervisor is the Go package of /init, PID 1, which starts the
 	// agent (init/pid1); "": the agent is /init itself.
@@ -46,6 +52,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		Output:     "out/initramfs.linux_amd64.cpio.zst",
+		Arch:       "amd64",
 		Init:       "github.com/b2c-dev/b2c/init",
 		Supervisor: "github.com/b2c-dev/b2c/init/pid1",
 		// The agent links podman's bindings: in remote mode, without
@@ -96,6 +103,10 @@ type Result struct {
 // Build writes the image of cfg to cfg.Output, replacing it only once the
 // whole image is written and checked.
 func Build(l *llog.Logger, cfg Config) (Result, error) {
+	arch, err := LookupArch(cfg.Arch)
+	if err != nil {
+		return Result{}, err
+	}
 	files, err := Files(cfg)
 	if err != nil {
 		return Result{}, err
@@ -116,10 +127,15 @@ func Build(l *llog.Logger, cfg Config) (Result, error) {
 		uimage.WithBase(base),
 		uimage.WithOutput(out),
 	)
+	if cfg.Sysroot != "" {
+		// Files has the libraries, from the sysroot; the host's ldd
+		// cannot run a foreign architecture's ld.so.
+		mods = append(mods, uimage.WithSkipLDD())
+	}
 	if err := uimage.Create(l, mods...); err != nil {
 		return Result{}, fmt.Errorf("build initramfs: %w", err)
 	}
-	if err := out.w.index.Check(Required(cfg, files)); err != nil {
+	if err := out.w.index.Check(arch, Required(cfg, files)); err != nil {
 		return Result{}, err
 	}
 	raw, compressed, err := out.commit()
@@ -148,9 +164,9 @@ func Modifiers(cfg Config) []uimage.Modifier {
 		cmds, first = append(cmds, cfg.Supervisor), path.Base(cfg.Supervisor)
 	}
 	mods := []uimage.Modifier{
-		// The image runs on linux/amd64 whatever builds it, without
-		// libc.
-		uimage.WithReplaceEnv(golang.Default(golang.DisableCGO(), golang.WithGOOS("linux"), golang.WithGOARCH("amd64"))),
+		// The image runs on linux/cfg.Arch whatever builds it,
+		// without libc.
+		uimage.WithReplaceEnv(golang.Default(golang.DisableCGO(), golang.WithGOOS("linux"), golang.WithGOARCH(cfg.Arch))),
 		uimage.WithBinaryCommandsOpts(&golang.BuildOpts{
 			// Inlining, which mkuimage turns off by default for
 			// size, as for the podman it talks to.

@@ -19,7 +19,8 @@ func (f hostFile) String() string { return f.src + ":" + f.dst }
 // Files returns the host files of cfg in mkuimage's "src:dst" form, dst
 // relative to the image's root: podman, cfg.HostFiles at their own path,
 // the files of cfg.Configs in etc/containers and cfg.Modules in
-// lib/modules. mkuimage adds the shared libraries of the ELF files itself.
+// lib/modules. mkuimage adds the shared libraries of the ELF files itself,
+// except with a sysroot: Files adds them, from there.
 func Files(cfg Config) ([]string, error) {
 	podman, err := parseHostFile(cfg.Podman + ":usr/bin/podman")
 	if err != nil {
@@ -28,8 +29,27 @@ func Files(cfg Config) ([]string, error) {
 	fs := []hostFile{podman}
 	for _, f := range cfg.HostFiles {
 		hf, err := parseHostFile(f)
-		if err != nil {
+		if err != nil && cfg.Sysroot == "" {
 			return nil, err
+		}
+		if cfg.Sysroot != "" {
+			// The sysroot's file, when it has one: the host's are
+			// for the host's architecture. Data files (keymaps,
+			// certificates) are the host's.
+			src, _, _ := strings.Cut(f, ":")
+			real, ok, serr := inSysroot(cfg.Sysroot, src)
+			switch {
+			case serr != nil:
+				return nil, serr
+			case ok:
+				dst := strings.TrimPrefix(filepath.Clean(src), "/")
+				if _, d, cut := strings.Cut(f, ":"); cut {
+					dst = strings.TrimPrefix(filepath.Clean(d), "/")
+				}
+				hf, err = hostFile{real, dst}, nil
+			case err != nil:
+				return nil, fmt.Errorf("%w (nor in sysroot %s)", err, cfg.Sysroot)
+			}
 		}
 		fs = append(fs, hf)
 	}
@@ -49,6 +69,17 @@ func Files(cfg Config) ([]string, error) {
 		// The version is the directory's name, whatever its host path:
 		// modprobe looks in /lib/modules/$(uname -r).
 		fs = append(fs, hostFile{cfg.Modules, "lib/modules/" + filepath.Base(filepath.Clean(cfg.Modules))})
+	}
+	if cfg.Sysroot != "" {
+		arch, err := LookupArch(cfg.Arch)
+		if err != nil {
+			return nil, err
+		}
+		libs, err := sysrootLibraries(cfg.Sysroot, arch, fs)
+		if err != nil {
+			return nil, err
+		}
+		fs = append(fs, libs...)
 	}
 	out := make([]string, len(fs))
 	for i, f := range fs {

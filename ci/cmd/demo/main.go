@@ -11,6 +11,7 @@ import (
 	"os/signal"
 
 	"github.com/b2c-dev/b2c/ci/demo"
+	"github.com/b2c-dev/b2c/ci/vm"
 )
 
 func main() {
@@ -24,6 +25,7 @@ func main() {
 
 func run(args []string, stdout io.Writer) (int, error) {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	arch := fs.String("arch", "amd64", "the VM's architecture: amd64 or arm64")
 	kernel := fs.String("kernel", "out/bzImage", "the kernel")
 	initramfs := fs.String("initramfs", "out/initramfs.linux_amd64.cpio.zst", "the initramfs")
 	if err := fs.Parse(args); err != nil {
@@ -36,7 +38,7 @@ func run(args []string, stdout io.Writer) (int, error) {
 		return 0, err
 	}
 	defer env.Close()
-	v, status, err := env.Boot(ctx, *kernel, *initramfs, stdout)
+	v, status, err := env.Boot(ctx, *kernel, *initramfs, stdout, vm.Arch(*arch))
 	if err != nil {
 		return 0, err
 	}

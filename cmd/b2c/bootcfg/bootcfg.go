@@ -1,7 +1,8 @@
 // Package bootcfg writes the boot loader configurations that boot b2c's
-// kernel and initramfs with a kernel command line: a pxelinux (SYSLINUX)
-// config, an iPXE script, a GRUB menu entry and a systemd-boot loader
-// entry.
+// kernel and initramfs with a kernel command line: a pxelinux.cfg file
+// (read by SYSLINUX on x86, by U-Boot's pxe command on ARM boards), the
+// same as extlinux.conf (U-Boot's sysboot, from a disk), an iPXE script,
+// a GRUB menu entry and a systemd-boot loader entry.
 //
 // Each boot loader parses its configuration before it hands the command
 // line to the kernel, and each has its own rules for white space, quotes
@@ -28,19 +29,47 @@ type Boot struct {
 	// Cmdline is the kernel command line, as /proc/cmdline should read
 	// it, b2c.run="..." quotes included.
 	Cmdline string
+	// Arch is the kernel's architecture, a GOARCH; "" is amd64. It tells
+	// who reads the syslinux and extlinux formats: SYSLINUX, which boots
+	// x86 only, on amd64; U-Boot on any other.
+	Arch string
+	// FDTDir is U-Boot's FDTDIR (syslinux and extlinux formats, not on
+	// amd64): the directory of the device trees, from which U-Boot loads
+	// the board's ($fdtfile, such as rockchip/rk3399-rock-pi-4b.dtb) for
+	// the kernel instead of its own. "" for none.
+	FDTDir string
+}
+
+// UBoot tells that U-Boot, not SYSLINUX, reads b's syslinux or extlinux
+// file.
+func (b Boot) UBoot() bool { return b.Arch != "" && b.Arch != "amd64" }
+
+// ReleasePath names a file of a b2c release (its kernel, its initramfs)
+// as format's boot loader finds it when the release is the root of its
+// TFTP or HTTP server, or of its partition: as it is, but for extlinux,
+// whose relative paths sysboot reads from the file's own directory,
+// extlinux/.
+func ReleasePath(format, name string) string {
+	if format == "extlinux" {
+		return "/" + name
+	}
+	return name
 }
 
 // Formats are the names Write accepts, sorted.
 func Formats() []string {
-	f := []string{"syslinux", "ipxe", "grub", "systemd-boot"}
+	f := []string{"syslinux", "extlinux", "ipxe", "grub", "systemd-boot"}
 	sort.Strings(f)
 	return f
 }
 
 // Write renders b in format (one of Formats).
 func Write(format string, b Boot) (string, error) {
+	if b.FDTDir != "" && format != "syslinux" && format != "extlinux" {
+		return "", fmt.Errorf("%s: no device tree directory (FDTDIR is U-Boot's, for syslinux and extlinux)", format)
+	}
 	switch format {
-	case "syslinux":
+	case "syslinux", "extlinux":
 		return Syslinux(b)
 	case "ipxe":
 		return IPXE(b)
@@ -59,7 +88,7 @@ func check(b Boot) (string, error) {
 	if b.Kernel == "" || b.Initrd == "" {
 		return "", errors.New("boot config: the kernel and the initramfs are required")
 	}
-	for _, s := range []string{b.Kernel, b.Initrd, b.Cmdline} {
+	for _, s := range []string{b.Kernel, b.Initrd, b.FDTDir, b.Cmdline} {
 		if i := strings.IndexAny(s, "\n\r\x00"); i >= 0 {
 			return "", fmt.Errorf("boot config: %q holds a line break or a NUL at byte %d: configuration files are line based", s, i)
 		}
@@ -67,7 +96,7 @@ func check(b Boot) (string, error) {
 	if strings.Count(b.Cmdline, `"`)%2 != 0 {
 		return "", fmt.Errorf("boot config: unbalanced double quote in %q", b.Cmdline)
 	}
-	for _, s := range []string{b.Kernel, b.Initrd} {
+	for _, s := range []string{b.Kernel, b.Initrd, b.FDTDir} {
 		if strings.ContainsAny(s, " \t") {
 			return "", fmt.Errorf("boot config: the file name %q holds white space", s)
 		}
@@ -76,18 +105,30 @@ func check(b Boot) (string, error) {
 }
 
 // Syslinux returns a pxelinux.cfg file (pxelinux.cfg/default, or the
-// per-MAC name of PXELinuxMACFile) that boots b at once, without a menu.
+// per-MAC name of PXELinuxMACFile) that boots b at once, without a menu;
+// it is also an extlinux.conf. On amd64 SYSLINUX reads it, elsewhere
+// U-Boot (pxe get and pxe boot, sysboot; see ubootAppend).
 //
 // SYSLINUX takes the rest of the APPEND line as the command line, quotes
 // and all, after skipping the white space that follows the keyword; it
 // adds BOOT_IMAGE= and, with INITRD, initrd= to it. A lone "-" means no
 // command line, so it is refused.
+//
+// U-Boot reads the same keywords (DEFAULT, LABEL, KERNEL, INITRD, APPEND,
+// FDTDIR; PROMPT is ignored, and a config without MENU boots its default
+// label at once). INITRD must come before APPEND: U-Boot takes an initrd=
+// in the APPEND line as the initramfs of a label without one.
 func Syslinux(b Boot) (string, error) {
 	cmd, err := check(b)
 	if err != nil {
 		return "", err
 	}
-	if cmd == "-" {
+	switch {
+	case b.UBoot():
+		cmd = ubootAppend(cmd)
+	case b.FDTDir != "":
+		return "", errors.New("syslinux: SYSLINUX has no FDTDIR (a device tree directory is for U-Boot, not on amd64)")
+	case cmd == "-":
 		return "", errors.New(`syslinux: APPEND - means "no command line"`)
 	}
 	var s strings.Builder
@@ -96,10 +137,38 @@ func Syslinux(b Boot) (string, error) {
 	s.WriteString("LABEL b2c\n")
 	fmt.Fprintf(&s, "\tKERNEL %s\n", b.Kernel)
 	fmt.Fprintf(&s, "\tINITRD %s\n", b.Initrd)
+	if b.FDTDir != "" {
+		fmt.Fprintf(&s, "\tFDTDIR %s\n", b.FDTDir)
+	}
 	if cmd != "" {
 		fmt.Fprintf(&s, "\tAPPEND %s\n", cmd)
 	}
 	return s.String(), nil
+}
+
+// ubootAppend encodes cmd as the value of an APPEND line that U-Boot
+// (boot/pxe_utils.c, label_boot) turns back into cmd. U-Boot passes the
+// value through cli_simple_process_macros before it sets bootargs: a
+// backslash escapes the next character, '...' quotes a literal (the quotes
+// are dropped) and $(NAME) and ${NAME} expand variables. So ', $ and \
+// get a backslash, except after a backslash: the unescaping remembers the
+// last character it read, escaped or not, and a character after a
+// backslash is never special. A value that starts with # would be a
+// comment to U-Boot's lexer: it gets a backslash too.
+func ubootAppend(cmd string) string {
+	var s strings.Builder
+	prev := byte(0) // the last character U-Boot will have read
+	for i := 0; i < len(cmd); i++ {
+		c := cmd[i]
+		switch {
+		case prev == '\\':
+		case c == '\\' || c == '\'' || c == '$' || c == '#' && i == 0:
+			s.WriteByte('\\')
+		}
+		s.WriteByte(c)
+		prev = c
+	}
+	return s.String()
 }
 
 // PXELinuxMACFile returns the name pxelinux looks for first for the NIC

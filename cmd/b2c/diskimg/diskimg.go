@@ -17,6 +17,7 @@
 //
 //	/EFI/BOOT/BOOTX64.EFI     systemd-boot, on the removable-media path
 //	                          that firmware boots without NVRAM entries
+//	                          (BOOTAA64.EFI on arm64)
 //	/loader/loader.conf       default entry, no menu
 //	/loader/entries/b2c.conf  kernel, initramfs, command line
 //	/b2c/linux, /b2c/initrd   the kernel and the initramfs
@@ -39,12 +40,41 @@ import (
 	"github.com/b2c-dev/b2c/init/cache"
 )
 
-// DefaultLoader is systemd-boot as Debian's systemd-boot-efi installs it.
-const DefaultLoader = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
+// efiArch returns the UEFI specification's short name of a GOARCH ("" is
+// amd64), which names both the removable-media path firmware boots and
+// systemd-boot's binary.
+func efiArch(arch string) (string, error) {
+	switch arch {
+	case "", "amd64":
+		return "x64", nil
+	case "arm64":
+		return "aa64", nil
+	}
+	return "", fmt.Errorf("disk image: no UEFI name for architecture %q", arch)
+}
+
+// DefaultLoader returns systemd-boot for arch (a GOARCH, "" is amd64) as
+// Debian's systemd-boot-efi (of that architecture) installs it.
+func DefaultLoader(arch string) (string, error) {
+	e, err := efiArch(arch)
+	if err != nil {
+		return "", err
+	}
+	return "/usr/lib/systemd/boot/efi/systemd-boot" + e + ".efi", nil
+}
+
+// LoaderPath returns where the loader goes on the EFI system partition
+// for arch: the removable-media path, \EFI\BOOT\BOOT<ARCH>.EFI.
+func LoaderPath(arch string) (string, error) {
+	e, err := efiArch(arch)
+	if err != nil {
+		return "", err
+	}
+	return "/EFI/BOOT/BOOT" + strings.ToUpper(e) + ".EFI", nil
+}
 
 // Paths on the EFI system partition.
 const (
-	LoaderPath  = "/EFI/BOOT/BOOTX64.EFI"
 	LoaderConf  = "/loader/loader.conf"
 	EntryPath   = "/loader/entries/b2c.conf"
 	KernelPath  = "/b2c/linux"
@@ -62,7 +92,8 @@ const (
 type Options struct {
 	Kernel, Initrd string // files on the host; required
 	Cmdline        string
-	Loader         string // systemd-bootx64.efi; DefaultLoader when empty
+	Arch           string // the machine's GOARCH: amd64 ("") or arm64
+	Loader         string // systemd-boot for Arch; DefaultLoader(Arch) when empty
 	// ESPSize is the EFI system partition's size in bytes. By default it
 	// holds twice the boot files and 32 MiB more, so that Update can
 	// write a larger kernel and initramfs.
@@ -77,8 +108,14 @@ func Create(path string, o Options) error {
 	if o.Kernel == "" || o.Initrd == "" {
 		return errors.New("disk image: the kernel and the initramfs are required")
 	}
+	loaderPath, err := LoaderPath(o.Arch)
+	if err != nil {
+		return err
+	}
 	if o.Loader == "" {
-		o.Loader = DefaultLoader
+		if o.Loader, err = DefaultLoader(o.Arch); err != nil {
+			return err
+		}
 	}
 	entry, err := loaderEntry(o.Cmdline)
 	if err != nil {
@@ -125,7 +162,7 @@ func Create(path string, o Options) error {
 		}
 	}
 	for _, f := range []struct{ dst, src, text string }{
-		{dst: LoaderPath, src: o.Loader},
+		{dst: loaderPath, src: o.Loader},
 		{dst: LoaderConf, text: loaderConf},
 		{dst: EntryPath, text: entry},
 		{dst: KernelPath, src: o.Kernel},

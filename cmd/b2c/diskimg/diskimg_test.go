@@ -136,7 +136,7 @@ func TestCreateAndUpdate(t *testing.T) {
 	}
 	esp := p[0]
 	fsck(t, img, esp)
-	sameFile(t, img, esp, LoaderPath, loader)
+	sameFile(t, img, esp, "/EFI/BOOT/BOOTX64.EFI", loader)
 	sameFile(t, img, esp, KernelPath, kernel)
 	sameFile(t, img, esp, InitrdPath, initrd)
 	if got := string(mtype(t, img, esp, LoaderConf)); !strings.Contains(got, "default b2c.conf") || !strings.Contains(got, "timeout 0") {
@@ -201,6 +201,35 @@ func TestCreateAndUpdate(t *testing.T) {
 	sameFile(t, img, esp, InitrdPath, initrd)
 }
 
+// TestCreateARM64: arm64's loader goes where AAVMF looks for it.
+func TestCreateARM64(t *testing.T) {
+	dir := t.TempDir()
+	img := filepath.Join(dir, "disk.img")
+	loader := randomFile(t, dir, "systemd-bootaa64.efi", 1000)
+	err := Create(img, Options{Arch: "arm64", Kernel: randomFile(t, dir, "Image", 1000), Initrd: randomFile(t, dir, "i", 1000), Loader: loader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameFile(t, img, parts(t, img)[0], "/EFI/BOOT/BOOTAA64.EFI", loader)
+}
+
+func TestLoaderNames(t *testing.T) {
+	for _, tt := range []struct{ arch, loader, path string }{
+		{"", "/usr/lib/systemd/boot/efi/systemd-bootx64.efi", "/EFI/BOOT/BOOTX64.EFI"},
+		{"amd64", "/usr/lib/systemd/boot/efi/systemd-bootx64.efi", "/EFI/BOOT/BOOTX64.EFI"},
+		{"arm64", "/usr/lib/systemd/boot/efi/systemd-bootaa64.efi", "/EFI/BOOT/BOOTAA64.EFI"},
+	} {
+		l, err1 := DefaultLoader(tt.arch)
+		p, err2 := LoaderPath(tt.arch)
+		if l != tt.loader || p != tt.path || err1 != nil || err2 != nil {
+			t.Errorf("%q: DefaultLoader %s, %v, LoaderPath %s, %v; want %s, %s", tt.arch, l, err1, p, err2, tt.loader, tt.path)
+		}
+	}
+	if _, err := LoaderPath("riscv64"); err == nil {
+		t.Error("LoaderPath(riscv64): no error")
+	}
+}
+
 func TestCreateWithoutCache(t *testing.T) {
 	dir := t.TempDir()
 	img := filepath.Join(dir, "disk.img")
@@ -228,6 +257,7 @@ func TestErrors(t *testing.T) {
 	}{
 		{"no kernel", Create(filepath.Join(dir, "a.img"), Options{Initrd: i}), "required"},
 		{"missing loader", Create(filepath.Join(dir, "b.img"), Options{Kernel: k, Initrd: i, Loader: filepath.Join(dir, "none.efi")}), "no such file"},
+		{"unknown architecture", Create(filepath.Join(dir, "d.img"), Options{Arch: "riscv64", Kernel: k, Initrd: i, Loader: k}), "riscv64"},
 		{"bad command line", Create(filepath.Join(dir, "c.img"), Options{Kernel: k, Initrd: i, Loader: k, Cmdline: bad}), "unbalanced"},
 		{"update nothing", Update(plain, Changes{}), "nothing to change"},
 		{"update a disk without GPT", Update(plain, Changes{Kernel: k}), "partition table"},

@@ -78,12 +78,18 @@ func looksLikePath(s string) bool {
 		strings.Contains(s, ".tar")
 }
 
-// Load reads a local image. tmp is a directory for an OCI archive's
-// files, which must outlive the image.
-func Load(path string, kind Kind, tmp string) (v1.Image, error) {
+// Load reads the local image that a VM of arch (a GOARCH) runs: the
+// linux/arch image of a multi-platform index; an image for another
+// platform is an error, which names the platforms there are. tmp is a
+// directory for an OCI archive's files, which must outlive the image.
+func Load(path string, kind Kind, tmp, arch string) (v1.Image, error) {
 	switch kind {
 	case Layout:
-		return fromLayout(path)
+		img, err := fromLayout(path, arch)
+		if err != nil {
+			return nil, fmt.Errorf("OCI layout %s: %w", path, err)
+		}
+		return img, nil
 	case Archive:
 		oci, err := isOCIArchive(path)
 		if err != nil {
@@ -94,12 +100,19 @@ func Load(path string, kind Kind, tmp string) (v1.Image, error) {
 			if err != nil {
 				return nil, fmt.Errorf("read docker archive %s: %w", path, err)
 			}
+			if err := checkPlatform(img, arch); err != nil {
+				return nil, fmt.Errorf("docker archive %s: %w", path, err)
+			}
 			return img, nil
 		}
 		if err := untar(path, tmp); err != nil {
 			return nil, err
 		}
-		return fromLayout(tmp)
+		img, err := fromLayout(tmp, arch)
+		if err != nil {
+			return nil, fmt.Errorf("OCI archive %s: %w", path, err)
+		}
+		return img, nil
 	}
 	return nil, fmt.Errorf("load %s: not a local image", path)
 }
@@ -188,23 +201,20 @@ func writeFile(p string, r io.Reader) error {
 	return f.Close()
 }
 
-// fromLayout reads the image of an OCI layout: its only image, or the
-// linux/amd64 one.
-func fromLayout(dir string) (v1.Image, error) {
+// fromLayout reads the image for linux/arch of an OCI layout.
+func fromLayout(dir, arch string) (v1.Image, error) {
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
-		return nil, fmt.Errorf("read OCI layout %s: %w", dir, err)
+		return nil, fmt.Errorf("read: %w", err)
 	}
-	img, err := pickImage(idx)
-	if err != nil {
-		return nil, fmt.Errorf("OCI layout %s: %w", dir, err)
-	}
-	return img, nil
+	return pickImage(idx, arch)
 }
 
-// pickImage finds the image the VM runs in an index: the only one, or
-// the first for linux/amd64, looking into nested indexes.
-func pickImage(idx v1.ImageIndex) (v1.Image, error) {
+// pickImage finds the image the VM runs in an index, looking into nested
+// indexes: the first one for linux/arch, or the only one when the index
+// names no platform (a layout's index.json), if its config does not name
+// another.
+func pickImage(idx v1.ImageIndex, arch string) (v1.Image, error) {
 	m, err := idx.IndexManifest()
 	if err != nil {
 		return nil, err
@@ -217,17 +227,61 @@ func pickImage(idx v1.ImageIndex) (v1.Image, error) {
 			if err != nil {
 				return nil, err
 			}
-			return pickImage(child)
+			return pickImage(child, arch)
 		case d.MediaType.IsImage():
 			images = append(images, d)
 		}
 	}
+	want := v1.Platform{OS: "linux", Architecture: arch}
+	var others []string
 	for _, d := range images {
-		if len(images) == 1 || d.Platform != nil && d.Platform.OS == "linux" && d.Platform.Architecture == "amd64" {
+		switch {
+		case d.Platform == nil && len(images) == 1:
+			img, err := idx.Image(d.Digest)
+			if err != nil {
+				return nil, err
+			}
+			return img, checkPlatform(img, arch)
+		case d.Platform == nil:
+			others = append(others, "unknown")
+		case d.Platform.OS == want.OS && d.Platform.Architecture == want.Architecture:
 			return idx.Image(d.Digest)
+		default:
+			others = append(others, platform(*d.Platform))
 		}
 	}
-	return nil, fmt.Errorf("%d images and none for linux/amd64", len(images))
+	if len(images) == 0 {
+		return nil, errors.New("no image in it")
+	}
+	return nil, fmt.Errorf("no image for %s (b2c run --arch) in it, only for %s", platform(want), strings.Join(others, ", "))
+}
+
+// checkPlatform fails when img's config says it is for another platform
+// than linux/arch: podman in the guest would pull it, and its programs
+// would fail with "exec format error". A config without an architecture
+// is taken as it is.
+func checkPlatform(img v1.Image, arch string) error {
+	c, err := img.ConfigFile()
+	if err != nil {
+		return fmt.Errorf("read the image config: %w", err)
+	}
+	if c.Architecture == "" {
+		return nil
+	}
+	if c.Architecture != arch || c.OS != "" && c.OS != "linux" {
+		have := v1.Platform{OS: c.OS, Architecture: c.Architecture, Variant: c.Variant}
+		return fmt.Errorf("the image is for %s, not linux/%s (b2c run --arch)", platform(have), arch)
+	}
+	return nil
+}
+
+// platform names p as os/arch[/variant], as podman does; a platform
+// without an OS is "unknown/arch".
+func platform(p v1.Platform) string {
+	if p.OS == "" {
+		p.OS = "unknown"
+	}
+	return p.String()
 }
 
 // ErrNotFound is a registry's answer that the image does not exist.

@@ -6,12 +6,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
@@ -76,7 +78,7 @@ func TestDetectAndLoad(t *testing.T) {
 			t.Errorf("Detect(%s) = %v, %v; want %v", tt.image, kind, err, tt.kind)
 			continue
 		}
-		got, err := Load(tt.image, kind, t.TempDir())
+		got, err := Load(tt.image, kind, t.TempDir(), "amd64")
 		if err != nil {
 			t.Errorf("Load(%s): %v", tt.image, err)
 			continue
@@ -118,9 +120,141 @@ func TestLoadErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{notImage, gz} {
-		if _, err := Load(p, Archive, t.TempDir()); err == nil {
+		if _, err := Load(p, Archive, t.TempDir(), "amd64"); err == nil {
 			t.Errorf("Load(%s) gives no error", p)
 		}
+	}
+}
+
+// platformImage is a random image whose config names os/arch.
+func platformImage(t *testing.T, os, arch string) v1.Image {
+	t.Helper()
+	img, err := random.Image(512, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = c.DeepCopy()
+	c.OS, c.Architecture = os, arch
+	if img, err = mutate.ConfigFile(img, c); err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// TestPlatforms: the VM gets the image of its architecture from a
+// multi-arch index, as a layout, as an OCI archive (where the index is
+// nested in the layout's index.json, as `podman save --format
+// oci-archive` and ci/images write a manifest list) and as a layout
+// whose index.json lists the platforms itself; an image that is for
+// another architecture only is an error that names what there is.
+func TestPlatforms(t *testing.T) {
+	amd, arm, s390x := platformImage(t, "linux", "amd64"), platformImage(t, "linux", "arm64"), platformImage(t, "linux", "s390x")
+	index := func(imgs ...v1.Image) v1.ImageIndex {
+		var adds []mutate.IndexAddendum
+		for _, img := range imgs {
+			c, err := img.ConfigFile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: c.OS, Architecture: c.Architecture}}})
+		}
+		return mutate.AppendManifests(empty.Index, adds...)
+	}
+	// nested writes idx as a layout whose index.json holds idx.
+	nested := func(idx v1.ImageIndex) string {
+		dir := filepath.Join(t.TempDir(), "layout")
+		p, err := layout.Write(dir, empty.Index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.AppendIndex(idx); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	// flat writes imgs as a layout whose index.json lists them.
+	flat := func(imgs ...v1.Image) string {
+		dir := filepath.Join(t.TempDir(), "layout")
+		if _, err := layout.Write(dir, index(imgs...)); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	// plain writes imgs in index.json without platforms.
+	plain := func(imgs ...v1.Image) string {
+		dir := filepath.Join(t.TempDir(), "layout")
+		p, err := layout.Write(dir, empty.Index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, img := range imgs {
+			if err := p.AppendImage(img); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	archive := func(dir string) string {
+		f := filepath.Join(t.TempDir(), "oci.tar")
+		tarDir(t, dir, f)
+		return f
+	}
+	docker := func(img v1.Image) string {
+		f := filepath.Join(t.TempDir(), "docker.tar")
+		tag, _ := name.NewTag("b2c/test:latest")
+		if err := tarball.WriteToFile(f, tag, img); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	multi := nested(index(amd, arm))
+	for _, tt := range []struct {
+		name, image, arch string
+		kind              Kind
+		want              v1.Image // nil: an error
+		err               string
+	}{
+		{"index: amd64", multi, "amd64", Layout, amd, ""},
+		{"index: arm64", multi, "arm64", Layout, arm, ""},
+		{"index in an OCI archive: arm64", archive(multi), "arm64", Archive, arm, ""},
+		{"flat index: arm64", flat(amd, arm), "arm64", Layout, arm, ""},
+		{"flat index: amd64", flat(amd, arm), "amd64", Layout, amd, ""},
+		{"no arm64 in the index", nested(index(amd, s390x)), "arm64", Layout, nil,
+			"no image for linux/arm64 (b2c run --arch) in it, only for linux/amd64, linux/s390x"},
+		{"one image for another platform in an index", flat(amd), "arm64", Layout, nil, "only for linux/amd64"},
+		{"one image, its config for another platform", plain(amd), "arm64", Layout, nil, "the image is for linux/amd64, not linux/arm64"},
+		{"one image, its config for the platform", plain(arm), "arm64", Layout, arm, ""},
+		{"several images without platforms", plain(amd, arm), "arm64", Layout, nil, "only for unknown, unknown"},
+		{"docker archive for another platform", docker(amd), "arm64", Archive, nil, "the image is for linux/amd64, not linux/arm64"},
+		{"docker archive for the platform", docker(arm), "arm64", Archive, arm, ""},
+		{"docker archive, a config without a platform", docker(platformImage(t, "", "")), "arm64", Archive, nil, ""},
+		{"a config without an OS", plain(platformImage(t, "", "amd64")), "arm64", Layout, nil, "the image is for unknown/amd64"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Load(tt.image, tt.kind, t.TempDir(), tt.arch)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) || !strings.Contains(err.Error(), tt.image) {
+					t.Fatalf("Load(%s) error %v, want one naming the image and with %q", tt.arch, err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load(%s): %v", tt.arch, err)
+			}
+			if tt.want == nil {
+				return
+			}
+			g, _ := got.ConfigName()
+			w, _ := tt.want.ConfigName()
+			if g != w {
+				c, _ := got.ConfigFile()
+				t.Errorf("Load(%s) gave the image for %s/%s", tt.arch, c.OS, c.Architecture)
+			}
+		})
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -46,7 +47,8 @@ func ProbeKVM(ctx context.Context, qemu, kernel, dev string, timeout time.Durati
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	m := Machine{Kernel: kernel, MemoryMB: 256, SMP: 1}
+	// The host's own architecture: KVM runs no other.
+	m := Machine{Arch: runtime.GOARCH, Kernel: kernel, MemoryMB: 256, SMP: 1}
 	cmd := exec.CommandContext(ctx, qemu, m.Args(AccelKVM)...)
 	var out bytes.Buffer
 	cmd.Stdout = &out

@@ -1,5 +1,6 @@
 // Package qemu builds the QEMU command line that boots a b2c kernel and
-// initramfs on x86_64, and tells whether KVM really works on this host. The
+// initramfs on x86_64 or arm64, and tells whether KVM really works on this
+// host. The
 // host CLI (`b2c run`) and the end-to-end harness (ci/vm) share it, so
 // that what the tests boot is what users boot.
 package qemu
@@ -9,13 +10,11 @@ import (
 	"strings"
 )
 
-// Binary is the QEMU system emulator b2c boots with.
-const Binary = "qemu-system-x86_64"
-
 // Machine describes one VM. MemoryMB and SMP have defaults; the other
 // fields add nothing when empty.
 type Machine struct {
-	Kernel    string   // bzImage; required
+	Arch      string   // the guest's GOARCH (see Arches); "" is amd64
+	Kernel    string   // bzImage or arm64's Image; required
 	Initramfs string   // passed with -initrd when set
 	Append    []string // kernel command line pieces, joined by spaces
 	MemoryMB  int      // default 512
@@ -53,8 +52,15 @@ type Share struct {
 // to the unix socket Socket, on which the host listens already.
 type Port struct{ Name, Socket string }
 
-// Args returns QEMU's arguments (without the binary) for accel.
+// Args returns QEMU's arguments (without the binary) for accel. m.Arch
+// must be one of Arches.
 func (m Machine) Args(accel string) []string {
+	arch, err := LookupArch(m.Arch)
+	if err != nil {
+		// The callers look the architecture up first; QEMU would
+		// reject the machine.
+		arch = Arch{Machine: "unknown-arch-" + m.Arch}
+	}
 	mem, smp := m.MemoryMB, m.SMP
 	if mem == 0 {
 		mem = 512
@@ -63,7 +69,7 @@ func (m Machine) Args(accel string) []string {
 		smp = 2
 	}
 	a := []string{
-		"-machine", "q35",
+		"-machine", arch.Machine,
 		"-accel", accel,
 		"-cpu", "max",
 		"-smp", fmt.Sprint(smp),
@@ -84,7 +90,7 @@ func (m Machine) Args(accel string) []string {
 		if m.Initramfs != "" {
 			a = append(a, "-initrd", m.Initramfs)
 		}
-		a = append(a, "-append", KernelAppend(m.Append))
+		a = append(a, "-append", KernelAppend(arch, m.Append))
 	}
 	for i, d := range m.Disks {
 		dev := fmt.Sprintf("virtio-blk-pci,drive=d%d", i)
@@ -98,12 +104,18 @@ func (m Machine) Args(accel string) []string {
 	for i := range m.NICs {
 		netdev, rom := fmt.Sprintf("user,id=n%d", i), ",romfile="
 		if i == 0 && m.NetBoot != nil {
-			// QEMU's default ROM for the NIC: iPXE.
+			// QEMU's default ROM for the NIC: iPXE, on x86. On arm64
+			// the firmware (U-Boot) has its own network stack.
 			rom = ",bootindex=0"
+			if arch.Name != "amd64" {
+				rom = ",romfile="
+			}
 			if m.NetBoot.TFTP != "" {
 				netdev += ",tftp=" + escapeOpt(m.NetBoot.TFTP)
 			}
-			netdev += ",bootfile=" + escapeOpt(m.NetBoot.Bootfile)
+			if m.NetBoot.Bootfile != "" {
+				netdev += ",bootfile=" + escapeOpt(m.NetBoot.Bootfile)
+			}
 		}
 		// Otherwise romfile= skips the iPXE option ROM: we boot with
 		// -kernel, and the ROM is one more file QEMU would need.
@@ -134,18 +146,20 @@ func (m Machine) Args(accel string) []string {
 // otherwise read as the start of the next option.
 func escapeOpt(s string) string { return strings.ReplaceAll(s, ",", ",,") }
 
-// KernelAppend joins the command line pieces and adds console=ttyS0 (the
-// console is read from the serial port), panic=-1 (a panic ends the run
-// at once, with -no-reboot) and no_timer_check when they are missing.
+// KernelAppend joins the command line pieces and adds console= with
+// arch's serial port (the console is read from there), panic=-1 (a panic
+// ends the run at once, with -no-reboot) and no_timer_check when they are
+// missing.
 // no_timer_check: on a loaded host, a TCG guest's timer interrupt can miss
 // the kernel's boot-time check, which then panics ("IO-APIC + timer
 // doesn't work"); seen here while other VMs ran.
-func KernelAppend(pieces []string) string {
+func KernelAppend(arch Arch, pieces []string) string {
 	user := strings.TrimSpace(strings.Join(pieces, " "))
+	console := "console=" + arch.Console
 	var hasConsole, hasPanic, hasTimer bool
 	for _, f := range KernelFields(user) {
 		switch {
-		case f == "console=ttyS0" || strings.HasPrefix(f, "console=ttyS0,"):
+		case f == console || strings.HasPrefix(f, console+","):
 			hasConsole = true
 		case strings.HasPrefix(f, "panic="):
 			hasPanic = true
@@ -155,7 +169,7 @@ func KernelAppend(pieces []string) string {
 	}
 	var add []string
 	if !hasConsole {
-		add = append(add, "console=ttyS0")
+		add = append(add, console)
 	}
 	if !hasPanic {
 		add = append(add, "panic=-1")

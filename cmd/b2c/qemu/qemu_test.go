@@ -79,6 +79,17 @@ func TestArgs(t *testing.T) {
 			}, nic0),
 		},
 		{
+			name: "arm64: virt, the PL011 console",
+			m:    Machine{Arch: "arm64", Kernel: "/k", NICs: 1, Initramfs: "/i.cpio"},
+			want: cat([]string{"-machine", "virt"}, base[2:], []string{"-initrd", "/i.cpio", "-append", "console=ttyAMA0 panic=-1 no_timer_check"}, nic0),
+		},
+		{
+			name: "arm64 netboot: U-Boot's own network stack, no iPXE ROM",
+			m:    Machine{Arch: "arm64", NICs: 1, BIOS: "/u-boot.bin", NetBoot: &NetBoot{"/srv/tftp", ""}},
+			want: cat([]string{"-machine", "virt"}, base[2:len(base)-2], []string{"-bios", "/u-boot.bin"},
+				[]string{"-netdev", "user,id=n0,tftp=/srv/tftp", "-device", "virtio-net-pci,netdev=n0,romfile="}),
+		},
+		{
 			name: "shares",
 			m:    Machine{Kernel: "/k", Shares: []Share{{"b2cshare0", "/tmp/out"}, {"b2cshare1", "/a,b"}}},
 			want: cat(base, []string{"-append", "console=ttyS0 panic=-1 no_timer_check",
@@ -105,6 +116,17 @@ func TestArgs(t *testing.T) {
 }
 
 func TestKernelAppend(t *testing.T) {
+	amd64, err := LookupArch("amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arm64, err := LookupArch("arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := KernelAppend(arm64, []string{"console=ttyS0"}), "console=ttyAMA0 panic=-1 no_timer_check console=ttyS0"; got != want {
+		t.Errorf("KernelAppend(arm64) = %q, want %q", got, want)
+	}
 	for _, tt := range []struct {
 		in   []string
 		want string
@@ -117,7 +139,7 @@ func TestKernelAppend(t *testing.T) {
 		// Options quoted inside another option's value do not count.
 		{[]string{`b2c.run="echo console=ttyS0 panic=1 no_timer_check"`}, `console=ttyS0 panic=-1 no_timer_check b2c.run="echo console=ttyS0 panic=1 no_timer_check"`},
 	} {
-		if got := KernelAppend(tt.in); got != tt.want {
+		if got := KernelAppend(amd64, tt.in); got != tt.want {
 			t.Errorf("KernelAppend(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
@@ -168,5 +190,23 @@ func TestCleanLine(t *testing.T) {
 		if got := CleanLine(tt.in); got != tt.want {
 			t.Errorf("CleanLine(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestLookupArch(t *testing.T) {
+	for _, tt := range []struct {
+		name, want, initramfs string
+	}{
+		{"", "qemu-system-x86_64", "initramfs.linux_amd64.cpio.zst"},
+		{"amd64", "qemu-system-x86_64", "initramfs.linux_amd64.cpio.zst"},
+		{"arm64", "qemu-system-aarch64", "initramfs.linux_arm64.cpio.zst"},
+	} {
+		a, err := LookupArch(tt.name)
+		if err != nil || a.Binary != tt.want || a.Initramfs() != tt.initramfs {
+			t.Errorf("LookupArch(%q) = %s %s, %v; want %s %s", tt.name, a.Binary, a.Initramfs(), err, tt.want, tt.initramfs)
+		}
+	}
+	if _, err := LookupArch("riscv64"); err == nil {
+		t.Error("LookupArch(riscv64): no error")
 	}
 }

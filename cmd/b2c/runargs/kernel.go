@@ -8,8 +8,9 @@ import (
 	"github.com/b2c-dev/b2c/init/filesystems"
 )
 
-// MaxCmdline is the longest kernel command line x86 Linux takes
-// (COMMAND_LINE_SIZE, the trailing NUL included); a longer one is cut.
+// MaxCmdline is the longest kernel command line Linux takes on x86 and
+// arm64 (COMMAND_LINE_SIZE, the trailing NUL included); a longer one is
+// cut.
 const MaxCmdline = 2048
 
 // CacheDevice is the cache disk in the guest: it is the VM's only disk.
@@ -29,11 +30,16 @@ func (o Options) QEMUShares() []qemu.Share {
 }
 
 // KernelArgs returns the kernel command line of the run, without
-// console=, panic= and no_timer_check (qemu.KernelAppend adds them). image is the image
+// console=, panic= and no_timer_check (qemu.KernelAppend adds them, for
+// o.Arch, which must be one of qemu.Arches). image is the image
 // as the guest names it; insecure makes the guest pull it over plain HTTP,
 // for the registry inside b2c. --append comes last, so its options win
 // over the ones b2c sets, and its b2c.run stages follow this one.
 func (o Options) KernelArgs(image string, insecure bool) ([]string, error) {
+	arch, err := qemu.LookupArch(o.Arch)
+	if err != nil {
+		return nil, err
+	}
 	var args []string
 	var words []string
 	if insecure {
@@ -62,7 +68,7 @@ func (o Options) KernelArgs(image string, insecure bool) ([]string, error) {
 	}
 	args = append(args, `b2c.run="`+run+`"`)
 	args = append(args, o.Append...)
-	if n := len(qemu.KernelAppend(args)); n >= MaxCmdline {
+	if n := len(qemu.KernelAppend(arch, args)); n >= MaxCmdline {
 		return nil, fmt.Errorf("the kernel command line is %d bytes, Linux takes %d at most", n, MaxCmdline-1)
 	}
 	return args, nil

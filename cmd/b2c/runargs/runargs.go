@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/b2c-dev/b2c/cmd/b2c/qemu"
 	"github.com/b2c-dev/b2c/init/cmdline"
 	"github.com/b2c-dev/b2c/init/podmanargs"
 )
@@ -28,6 +29,7 @@ const DefaultCacheSize = 8 << 30
 
 // Options are the parsed arguments of `b2c run`.
 type Options struct {
+	Arch       string        // --arch: the VM's GOARCH, one of qemu.Arches; "" is amd64
 	Verbose    bool          // -v: the whole console on stdout
 	ConsoleLog string        // --console-log: the whole console, as the guest wrote it
 	Kernel     string        // --kernel; empty: found next to b2c or in out/
@@ -66,11 +68,14 @@ an OCI layout directory, or a docker save / OCI archive tarball; local
 images are served to the VM from a registry inside b2c.
 
 b2c flags (podman's own -v, --cpus, --timeout go after --):
+  --arch amd64|arm64       the VM's architecture (default amd64); arm64 is QEMU's virt
+                           machine (qemu-system-aarch64), on TCG on another host; from a
+                           local multi-arch image, the VM runs the linux/ARCH one
   -v                       show the whole console, not only the container's output and errors
   --console-log FILE       write the whole console to FILE
-  --kernel FILE|DIR        the kernel (default: bzImage next to b2c, else out/bzImage);
+  --kernel FILE|DIR        the kernel (default: bzImage, Image for arm64, next to b2c, else in out/);
                            DIR: a built kernel tree, whose modules are appended to the initramfs
-  --initramfs FILE         the initramfs (default: initramfs.linux_amd64.cpio.zst, likewise)
+  --initramfs FILE         the initramfs (default: initramfs.linux_ARCH.cpio.zst, likewise)
   --cache FILE[:SIZE]      a disk image for images and layers, made sparse on first use (default size 8G)
   --mem MIB                VM memory in MiB (default 1024)
   --cpus N                 VM CPUs (default 2)
@@ -94,6 +99,11 @@ never printed the end of the run.
 func flagSet(o *Options) *flag.FlagSet {
 	fs := flag.NewFlagSet("b2c run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	fs.Func("arch", "", func(s string) error {
+		a, err := qemu.LookupArch(s)
+		o.Arch = a.Name
+		return err
+	})
 	fs.BoolVar(&o.Verbose, "v", false, "")
 	fs.StringVar(&o.ConsoleLog, "console-log", "", "")
 	fs.StringVar(&o.Kernel, "kernel", "", "")

@@ -47,6 +47,8 @@ func TestParse(t *testing.T) {
 			def(Options{Cache: "/c.img", CacheSize: 2 << 30, Shares: []Share{{"/tmp/o", "/out"}}, Append: []string{"b2c.pipefail", "b2c.hostname=x"}, Kernel: "/k", Initramfs: "/i", Image: "alpine"})},
 		{"cache default size", []string{"--cache=c.img", "alpine"}, def(Options{Cache: "c.img", CacheSize: DefaultCacheSize, Image: "alpine"})},
 		{"image after podman's --", []string{"--rm", "--", "alpine", "-v"}, def(Options{Podman: []string{"--rm"}, Image: "alpine", Command: []string{"-v"}})},
+		{"arch", []string{"--arch", "arm64", "alpine"}, def(Options{Arch: "arm64", Image: "alpine"})},
+		{"arch amd64", []string{"--arch=amd64", "alpine"}, def(Options{Arch: "amd64", Image: "alpine"})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Parse(tt.args, podmanargs.Check)
@@ -70,6 +72,7 @@ func TestParseUsageErrors(t *testing.T) {
 		{"--share", "nocolon", "alpine"},
 		{"--no-such-flag", "alpine"},
 		{"--", "--pull=sometimes", "alpine"},
+		{"--arch", "riscv64", "alpine"},
 	} {
 		_, err := Parse(args, podmanargs.Check)
 		var ue UsageError
@@ -122,7 +125,11 @@ func TestKernelArgs(t *testing.T) {
 		t.Fatalf("KernelArgs =\n %q\nwant\n %q", got, want)
 	}
 	// What the agent reads back.
-	r := cmdline.Parse(qemu.KernelAppend(got))
+	amd64, err := qemu.LookupArch("amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cmdline.Parse(qemu.KernelAppend(amd64, got))
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -144,10 +151,32 @@ func TestKernelArgsErrors(t *testing.T) {
 	}{
 		{Options{Command: []string{"echo", `"hi"`}}, "double quote"},
 		{Options{Command: []string{"echo", strings.Repeat("x", MaxCmdline)}}, "bytes"},
+		{Options{Arch: "riscv64"}, "riscv64"},
 	} {
 		if _, err := tt.o.KernelArgs("alpine", false); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("KernelArgs(%+v) error %v, want one about %q", tt.o, err, tt.want)
 		}
+	}
+}
+
+// TestKernelArgsLength: the length check counts what QEMU is given, the
+// console of the VM's architecture included: ttyAMA0 is two bytes longer
+// than ttyS0.
+func TestKernelArgsLength(t *testing.T) {
+	o := Options{}
+	base, err := o.KernelArgs("a", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	amd64, _ := qemu.LookupArch("amd64")
+	// The longest command line that fits on amd64.
+	o.Append = []string{strings.Repeat("x", MaxCmdline-1-len(qemu.KernelAppend(amd64, base))-1)}
+	if _, err := o.KernelArgs("a", false); err != nil {
+		t.Fatalf("amd64: %v", err)
+	}
+	o.Arch = "arm64"
+	if _, err := o.KernelArgs("a", false); err == nil || !strings.Contains(err.Error(), "bytes") {
+		t.Errorf("arm64: error %v, want one about the length", err)
 	}
 }
 
@@ -167,12 +196,12 @@ func TestBootFiles(t *testing.T) {
 	if _, _, err := (Options{}).BootFiles(exeDir); err == nil {
 		t.Errorf("BootFiles with no files: no error")
 	}
-	outK := touch(filepath.Join(cwd, "out", KernelName))
-	outI := touch(filepath.Join(cwd, "out", InitramfsName))
+	outK := touch(filepath.Join(cwd, "out", "bzImage"))
+	outI := touch(filepath.Join(cwd, "out", "initramfs.linux_amd64.cpio.zst"))
 	if k, i, err := (Options{}).BootFiles(exeDir); err != nil || k != outK || i != outI {
 		t.Errorf("BootFiles from out/ = %s, %s, %v", k, i, err)
 	}
-	exeK := touch(filepath.Join(exeDir, KernelName))
+	exeK := touch(filepath.Join(exeDir, "bzImage"))
 	if k, i, err := (Options{}).BootFiles(exeDir); err != nil || k != exeK || i != outI {
 		t.Errorf("BootFiles next to b2c = %s, %s, %v; want %s, %s", k, i, err, exeK, outI)
 	}
@@ -182,5 +211,42 @@ func TestBootFiles(t *testing.T) {
 	}
 	if _, _, err := (Options{Initramfs: "nope"}).BootFiles(exeDir); err == nil {
 		t.Errorf("BootFiles --initramfs nope: no error")
+	}
+
+	// arm64's files are others, and so is how to build them.
+	arm := Options{Arch: "arm64"}
+	if _, _, err := arm.BootFiles(exeDir); err == nil || !strings.Contains(err.Error(), "no Image in") || !strings.Contains(err.Error(), "make all ARCH=arm64") {
+		t.Errorf("BootFiles --arch arm64 with amd64's files only: %v", err)
+	}
+	armK := touch(filepath.Join(cwd, "out", "Image"))
+	armI := touch(filepath.Join(exeDir, "initramfs.linux_arm64.cpio.zst"))
+	if k, i, err := arm.BootFiles(exeDir); err != nil || k != armK || i != armI {
+		t.Errorf("BootFiles --arch arm64 = %s, %s, %v; want %s, %s", k, i, err, armK, armI)
+	}
+}
+
+func TestTree(t *testing.T) {
+	for _, tt := range []struct {
+		arch, kernel, archArg string
+	}{
+		{"amd64", "arch/x86/boot/bzImage", "ARCH=x86"},
+		{"arm64", "arch/arm64/boot/Image", "ARCH=arm64"},
+	} {
+		a, err := qemu.LookupArch(tt.arch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := TreeKernel(a); got != tt.kernel {
+			t.Errorf("TreeKernel(%s) = %s, want %s", tt.arch, got, tt.kernel)
+		}
+		// The host's own architecture is stripped by the host's strip;
+		// another is named to make, and left as it is.
+		want := []string{"-C", "/k", "-s", "modules_install", "INSTALL_MOD_PATH=/m", "INSTALL_MOD_STRIP=1"}
+		if !a.Native() {
+			want[len(want)-1] = tt.archArg
+		}
+		if got := TreeModulesInstall(a, "/k", "/m"); !reflect.DeepEqual(got, want) {
+			t.Errorf("TreeModulesInstall(%s) = %q, want %q", tt.arch, got, want)
+		}
 	}
 }
