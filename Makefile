@@ -117,7 +117,7 @@ e2e: all-arches
 	@# MinIO takes minutes to build: it builds in the background, at a low
 	@# priority on the core the single-threaded TCG VMs leave, while the
 	@# scenarios before the S3 ones run; those wait for it (ci/s3).
-	cd ci && { nice -n 10 $(GO) run ./cmd/minio & m=$$!; $(GO) test -count=1 -timeout 40m ./...; st=$$?; wait $$m || st=1; exit $$st; }
+	cd ci && { nice -n 10 $(GO) run ./cmd/minio & m=$$!; $(GO) test -count=1 -timeout 50m ./...; st=$$?; wait $$m || st=1; exit $$st; }
 	@cat out/e2e-figures.txt 2>/dev/null || true
 
 test: unit e2e

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -61,6 +62,64 @@ func (t *timings) floor(b *testing.B, ctx context.Context, arch, kernel, img str
 	if err := t.add(v, `^`+floor.FirstLine+`$`, `^`+floor.Payload+`$`, `reboot: Power down`); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// sections are the times of the Timings line's sections over several
+// boots, in the order of the line.
+type sections struct {
+	names []string
+	times map[string][]time.Duration
+}
+
+var timingsLine = regexp.MustCompile(`\]: Timings: (.*)$`)
+
+// add reads v's Timings line.
+func (s *sections) add(v *vm.VM) error {
+	l, ok, err := v.FirstLine(timingsLine.String())
+	if err != nil || !ok {
+		return fmt.Errorf("no Timings line: %v", err)
+	}
+	if s.times == nil {
+		s.times = map[string][]time.Duration{}
+	}
+	for _, f := range strings.Split(timingsLine.FindStringSubmatch(l.Text)[1], ", ") {
+		name, val, ok := strings.Cut(f, " ")
+		d, err := time.ParseDuration(val)
+		if !ok || err != nil {
+			return fmt.Errorf("Timings line %q: bad field %q", l.Text, f)
+		}
+		if _, seen := s.times[name]; !seen {
+			s.names = append(s.names, name)
+		}
+		s.times[name] = append(s.times[name], d)
+	}
+	return nil
+}
+
+func (s sections) String() string {
+	var b strings.Builder
+	for _, n := range s.names {
+		fmt.Fprintf(&b, "  %-26s %6.2f s\n", n, median(s.times[n]).Seconds())
+	}
+	return b.String()
+}
+
+// memoryFloor returns the smallest guest RAM, of the issue's steps, at
+// which the demo runs to status 0, or says none did.
+func memoryFloor(b *testing.B, ctx context.Context, env *demo.Env, kernel, initramfs string) string {
+	for _, mb := range []int{128, 160, 192, 256, 320} {
+		// A boot that runs out of memory may hang rather than end.
+		_, status, err := env.Boot(ctx, kernel, initramfs, io.Discard, vm.Memory(mb), vm.Timeout(2*time.Minute))
+		if err == nil && status == 0 {
+			return fmt.Sprintf("%d MiB", mb)
+		}
+		why := fmt.Sprintf("status %d", status)
+		if err != nil {
+			why, _, _ = strings.Cut(err.Error(), "\n") // not the console's tail
+		}
+		fmt.Printf("  -m %d: no status 0 (%s)\n", mb, why)
+	}
+	return "above 320 MiB"
 }
 
 // printTable prints the medians of rows, in the order of names.
@@ -145,6 +204,7 @@ func BenchmarkBoot(b *testing.B) {
 	var runWall []time.Duration
 
 	var b2c, withArgs, fl timings
+	phases := sections{}
 	for i := 0; i < b.N*runs; i++ {
 		ev, status, err := env.Boot(ctx, kernel, initramfs, io.Discard, extra)
 		if err != nil || status != 0 {
@@ -160,6 +220,9 @@ func BenchmarkBoot(b *testing.B) {
 		if err := b2c.add(v, `\]: Setting up the machine$`, `^`+demo.Payload+`$`, `reboot: Power down`); err != nil {
 			b.Fatal(err)
 		}
+		if err := phases.add(v); err != nil {
+			b.Fatal(err)
+		}
 		start := time.Now()
 		if out, err := exec.Command(cli, "run", "--kernel", kernel, "--initramfs", initramfs, archive, "true").CombinedOutput(); err != nil {
 			b.Fatalf("b2c run %d: %v\n%s", i, err, out)
@@ -173,6 +236,9 @@ func BenchmarkBoot(b *testing.B) {
 	fmt.Printf("b2c run IMAGE true: %.2f s wall (median), %.2fx the floor's power off\n", median(runWall).Seconds(), median(runWall).Seconds()/median(fl.off).Seconds())
 	ratio := median(b2c.first).Seconds() / median(fl.first).Seconds()
 	fmt.Printf("first line / floor: %.2fx\n", ratio)
+	fmt.Printf("b2c's sections (the Timings line), median of %d boots:\n%s", len(b2c.first), phases)
+	mem := memoryFloor(b, ctx, env, kernel, initramfs)
+	fmt.Printf("memory floor: %s\n", mem)
 	b.ReportMetric(median(b2c.first).Seconds(), "s/first-line")
 	b.ReportMetric(median(withArgs.first).Seconds(), "s/extra-args-first-line")
 	b.ReportMetric(median(fl.first).Seconds(), "s/floor-first-line")

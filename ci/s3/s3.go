@@ -230,6 +230,30 @@ func (s *Server) Client() (*minio.Client, error) {
 	return minio.New(s.Addr(), &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""), Secure: s.tls, Transport: s.Transport()})
 }
 
+// GuestPresigned returns a presigned GET and PUT URL for key in bucket,
+// as a guest reaches the server (the signature covers the host name), for
+// a plain HTTP client there: the raw transfer b2c's mirror is measured
+// against. The signing is local: the client never connects.
+func (s *Server) GuestPresigned(ctx context.Context, bucket, getKey, putKey string, expiry time.Duration) (get, put string, err error) {
+	mc, err := minio.New("10.0.2.2:"+strconv.Itoa(s.port), &minio.Options{
+		Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""), Secure: s.tls,
+		// With the region given, presigning asks the server nothing.
+		Region: "us-east-1",
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("presign: %w", err)
+	}
+	g, err := mc.PresignedGetObject(ctx, bucket, getKey, expiry, nil)
+	if err != nil {
+		return "", "", fmt.Errorf("presign GET %s/%s: %w", bucket, getKey, err)
+	}
+	p, err := mc.PresignedPutObject(ctx, bucket, putKey, expiry)
+	if err != nil {
+		return "", "", fmt.Errorf("presign PUT %s/%s: %w", bucket, putKey, err)
+	}
+	return g.String(), p.String(), nil
+}
+
 // Close stops the server.
 func (s *Server) Close() error {
 	if s.cmd == nil || s.cmd.Process == nil {

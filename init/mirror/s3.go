@@ -383,6 +383,12 @@ func (m *Mirror) push(ctx context.Context, t Target, local, key, rel string) (in
 		UserMetadata:         Metadata(e, m.Opts.Preserve),
 		ServerSideEncryption: t.SSE,
 		ContentType:          "application/octet-stream",
+		// Over plain HTTP, minio-go signs each chunk's SHA-256 of the
+		// body, which halved the push's rate in an emulated guest
+		// (0.24x a plain PUT there); TCP's checksums and the ETag the
+		// next listing compares guard the bytes, as over HTTPS, where
+		// minio-go sends them unsigned too.
+		DisableContentSha256: true,
 	})
 	if err != nil {
 		return fail(err)
