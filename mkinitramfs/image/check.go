@@ -21,10 +21,10 @@ type Index map[string]Entry
 type Entry struct {
 	Mode    uint64      // cpio mode, type bits included
 	Machine elf.Machine // of an ELF executable or shared library
-	Link    string   // symlink target
-	Interp  string   // ELF program interpreter, absolute
-	Needed  []string // ELF DT_NEEDED sonames
-	RunPath []string // ELF DT_RUNPATH and DT_RPATH directories
+	Link    string      // symlink target
+	Interp  string      // ELF program interpreter, absolute
+	Needed  []string    // ELF DT_NEEDED sonames
+	RunPath []string    // ELF DT_RUNPATH and DT_RPATH directories
 }
 
 // Add records r. It reads the ELF headers of regular files, not their

@@ -1,7 +1,7 @@
 // Package image builds b2c's initramfs with u-root's builder (mkuimage):
-// the agent as /init, a gobusybox of u-root tools for debugging on the
-// console, podman, Debian's crun, conmon and mke2fs with their shared
-// libraries, CA certificates, the files of configs/ in /etc/containers and
+// the agent and its supervisor (/init), podman, Debian's crun, conmon,
+// mke2fs and static busybox (/bin/sh and the console's tools) with their
+// shared libraries, CA certificates, the files of configs/ in /etc/containers and
 // /etc/b2c.version. The archive is compressed with zstd as it is written:
 // the kernel unpacks zstd several times faster than xz, for a few percent
 // more bytes.
@@ -31,12 +31,13 @@ type Config struct {
 	// are taken from there when it has them, and their libraries
 	// always are.
 	Sysroot string
-	Init   string // the agent's Go package, built alone as /bin/init
+	Init    string // the agent's Go package, built alone as /bin/init
 	// Supervisor is the Go package of /init, PID 1, which starts the
 	// agent (init/pid1); "": the agent is /init itself.
 	Supervisor string
 	InitTags   []string // build tags of the agent
 	Tools      []string // u-root command packages, built as one gobusybox
+	Applets    []string // paths in the image linked to /bin/busybox
 	Podman     string   // a podman binary, shipped as /usr/bin/podman
 	HostFiles  []string // "src" or "src:dst" files of the build machine
 	Configs    string   // a directory whose files go in /etc/containers
@@ -58,16 +59,13 @@ func Defaults() Config {
 		// The agent links podman's bindings: in remote mode, without
 		// the storage drivers the image lacks and without cgo's gpgme.
 		InitTags: []string{"remote", "exclude_graphdriver_btrfs", "btrfs_noversion", "exclude_graphdriver_devicemapper", "containers_image_openpgp"},
-		Tools: []string{
-			"github.com/u-root/u-root/cmds/core/gosh",
-			"github.com/u-root/u-root/cmds/core/ls",
-			"github.com/u-root/u-root/cmds/core/cat",
-			"github.com/u-root/u-root/cmds/core/dmesg",
-			"github.com/u-root/u-root/cmds/core/ip",
-			"github.com/u-root/u-root/cmds/core/ps",
-			"github.com/u-root/u-root/cmds/core/mount",
-		},
-		Podman: "out/podman",
+		// One toolbox: Debian's static busybox (below), as the
+		// original's: its ash is the /bin/sh that runs
+		// b2c.shutdown_cmd, and its applets are the tools of the
+		// console. u-root's (5.5 MB) can be added here for debugging.
+		Tools:   nil,
+		Applets: []string{"bin/sh", "bin/ls", "bin/cat", "bin/dmesg", "bin/ip", "bin/ps", "bin/mount", "sbin/poweroff", "sbin/reboot", "sbin/halt"},
+		Podman:  "out/podman",
 		HostFiles: []string{
 			"/usr/bin/crun",
 			"/usr/bin/conmon",
@@ -154,10 +152,9 @@ const noForceRebuild = "-a=false"
 // Modifiers returns mkuimage's build options for the Go programs of cfg:
 // the agent alone in binary mode (/bin/<name>, /init links to it), since
 // its build tags are not the tools' and gobusybox would have to rewrite
-// all of podman's bindings; the tools as one gobusybox (/bbin/bb: 5.5 MB
-// for seven tools, where gosh, ls and ip alone take 9.5 MB as separate
-// binaries), each linked from /bin so that they are on the agent's PATH,
-// and gosh as /bin/sh.
+// all of podman's bindings; busybox's applets; and u-root tools, if any,
+// as one gobusybox (/bbin/bb), each linked from /bin so that they are on
+// the agent's PATH, gosh as /bin/sh (then not an applet).
 func Modifiers(cfg Config) []uimage.Modifier {
 	cmds, first := []string{cfg.Init}, path.Base(cfg.Init)
 	if cfg.Supervisor != "" {
@@ -175,6 +172,9 @@ func Modifiers(cfg Config) []uimage.Modifier {
 		}, cmds...),
 		uimage.WithInit(first),
 	}
+	for _, l := range cfg.Applets {
+		mods = append(mods, uimage.WithSymlink(l, "/bin/busybox"))
+	}
 	if len(cfg.Tools) == 0 {
 		return mods
 	}
@@ -189,9 +189,6 @@ func Modifiers(cfg Config) []uimage.Modifier {
 			continue
 		}
 		mods = append(mods, uimage.WithSymlink("bin/"+name, name))
-	}
-	for _, l := range []string{"sbin/poweroff", "sbin/reboot", "sbin/halt"} {
-		mods = append(mods, uimage.WithSymlink(l, "/bin/busybox"))
 	}
 	return mods
 }
