@@ -108,9 +108,18 @@ func TestNBDServerGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	expect(t, v, `ERROR: b2c.nbd /dev/nbd0: lost the connection to 10\.0\.2\.2:\d+ \(the server closed it\), ending the run$`)
-	if got := status(t, v); got != 1 {
-		t.Errorf("pipeline status = %d, want 1", got)
+	// On a loaded host the container's output can come before podman's
+	// start has saved the container's state on the device: that save
+	// then fails first, and the run ends with podman's I/O error before
+	// the kernel lets the agent see the connection is gone (seen once in
+	// ~100 runs). Either way the run ends with an ERROR and a failure.
+	m := expect(t, v, `ERROR: (b2c.nbd /dev/nbd0: lost the connection to 10\.0\.2\.2:\d+ \(the server closed it\), ending the run|The container .* could not run: .*input/output error)$`)
+	want := 1
+	if !strings.HasPrefix(m[1], "b2c.nbd") {
+		want = 125
+	}
+	if got := status(t, v); got != want {
+		t.Errorf("pipeline status = %d, want %d after %q", got, want, m[0])
 	}
 	if _, ok, _ := v.FirstLine(`^wrote$`); ok {
 		t.Errorf("the write to the lost device succeeded")
