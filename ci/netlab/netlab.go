@@ -194,7 +194,13 @@ func (l *Lab) Dnsmasq(ctx context.Context, dhcp *DHCP, records map[string]netip.
 			args = append(args, "--domain="+dhcp.Domain, "--dhcp-option=option:domain-search,"+dhcp.Domain)
 		}
 	}
-	return l.start(ctx, "dnsmasq", "/usr/sbin/dnsmasq", args...)
+	if err := l.start(ctx, "dnsmasq", "/usr/sbin/dnsmasq", args...); err != nil {
+		return err
+	}
+	// Started is not serving: on a loaded machine a lookup right after
+	// the start was refused. dnsmasq binds its UDP and TCP sockets
+	// together, so TCP answering means DNS does.
+	return WaitTCP(ctx, net.JoinHostPort(l.Host.String(), "53"), 10*time.Second)
 }
 
 // Chrony starts chronyd as an NTP server on the host address (port 123),
