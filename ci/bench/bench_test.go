@@ -48,6 +48,24 @@ func (t *timings) add(v *vm.VM, initRE, firstRE, offRE string) error {
 	return nil
 }
 
+// prepare returns the initramfs's file (its compressed size) and raw
+// size, and builds the floor of arch.
+func prepare(b *testing.B, ctx context.Context, arch, initramfs string) (os.FileInfo, int64, string) {
+	st, err := os.Stat(initramfs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := rawSize(initramfs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	floorImg := filepath.Join(b.TempDir(), "floor-"+arch+".cpio.zst")
+	if err := floor.Build(ctx, arch, floorImg); err != nil {
+		b.Fatal(err)
+	}
+	return st, raw, floorImg
+}
+
 // floor boots the floor initramfs img on arch's kernel and adds its
 // timings.
 func (t *timings) floor(b *testing.B, ctx context.Context, arch, kernel, img string) {
@@ -159,18 +177,7 @@ func BenchmarkBoot(b *testing.B) {
 	kernel := filepath.Join(out, "bzImage")
 	initramfs := filepath.Join(out, "initramfs.linux_amd64.cpio.zst")
 	ctx := context.Background()
-	st, err := os.Stat(initramfs)
-	if err != nil {
-		b.Fatal(err)
-	}
-	raw, err := rawSize(initramfs)
-	if err != nil {
-		b.Fatal(err)
-	}
-	floorImg := filepath.Join(b.TempDir(), "floor.cpio.zst")
-	if err := floor.Build(ctx, "amd64", floorImg); err != nil {
-		b.Fatal(err)
-	}
+	st, raw, floorImg := prepare(b, ctx, "amd64", initramfs)
 	env, err := demo.Setup(ctx)
 	if err != nil {
 		b.Fatal(err)
@@ -256,18 +263,7 @@ func BenchmarkBoot(b *testing.B) {
 func benchARM64(b *testing.B, ctx context.Context, out string, env *demo.Env) timings {
 	kernel := filepath.Join(out, "Image")
 	initramfs := filepath.Join(out, "initramfs.linux_arm64.cpio.zst")
-	st, err := os.Stat(initramfs)
-	if err != nil {
-		b.Fatal(err)
-	}
-	raw, err := rawSize(initramfs)
-	if err != nil {
-		b.Fatal(err)
-	}
-	floorImg := filepath.Join(b.TempDir(), "floor-arm64.cpio.zst")
-	if err := floor.Build(ctx, "arm64", floorImg); err != nil {
-		b.Fatal(err)
-	}
+	st, raw, floorImg := prepare(b, ctx, "arm64", initramfs)
 	var b2c, fl timings
 	for i := 0; i < b.N*runs; i++ {
 		v, status, err := env.Boot(ctx, kernel, initramfs, io.Discard, vm.Arch("arm64"))

@@ -44,14 +44,7 @@ func TestRunVM(t *testing.T) {
 		}
 	}
 	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
-	amd64, err := qemu.LookupArch("amd64")
-	if err != nil {
-		t.Fatal(err)
-	}
-	arm64, err := qemu.LookupArch("arm64")
-	if err != nil {
-		t.Fatal(err)
-	}
+	amd64, arm64 := bothArches(t)
 	boot := []string{"run", "--kernel", "main.go", "--initramfs", "main.go"}
 	// A reference the host cannot resolve: the guest is left to pull it.
 	const image = "registry.invalid/b2c/test:1"
@@ -255,14 +248,7 @@ func TestKernelTree(t *testing.T) {
 	}
 	initramfs := filepath.Join(tmp, "base")
 	os.WriteFile(initramfs, []byte("BASE!"), 0o644)
-	amd64, err := qemu.LookupArch("amd64")
-	if err != nil {
-		t.Fatal(err)
-	}
-	arm64, err := qemu.LookupArch("arm64")
-	if err != nil {
-		t.Fatal(err)
-	}
+	amd64, arm64 := bothArches(t)
 	kernel, initrd, err := kernelTree(t.Context(), amd64, dir, initramfs, tmp, io.Discard, false)
 	if err != nil {
 		t.Fatal(err)
@@ -294,4 +280,18 @@ func TestKernelTree(t *testing.T) {
 	if kernel, _, err := kernelTree(t.Context(), arm64, bare, initramfs, tmp, io.Discard, false); err != nil || kernel != filepath.Join(bare, "arch/arm64/boot/Image") {
 		t.Errorf("arm64 tree: %s, %v", kernel, err)
 	}
+}
+
+// bothArches returns the amd64 and arm64 machines.
+func bothArches(t *testing.T) (amd64, arm64 qemu.Arch) {
+	t.Helper()
+	amd64, err := qemu.LookupArch("amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arm64, err = qemu.LookupArch("arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return amd64, arm64
 }

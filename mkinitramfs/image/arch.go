@@ -88,7 +88,7 @@ func sysrootLibraries(sysroot string, a Arch, fs []hostFile) ([]hostFile, error)
 		seen[f.dst] = true
 		queue = append(queue, f)
 	}
-	add := func(dst, from string) error {
+	add := func(dst string) error {
 		if seen[dst] {
 			return nil
 		}
@@ -110,7 +110,7 @@ func sysrootLibraries(sysroot string, a Arch, fs []hostFile) ([]hostFile, error)
 			return nil, err
 		}
 		if e.Interp != "" {
-			if err := add(strings.TrimPrefix(e.Interp, "/"), f.dst); err != nil {
+			if err := add(strings.TrimPrefix(e.Interp, "/")); err != nil {
 				return nil, err
 			}
 		}
@@ -123,7 +123,7 @@ func sysrootLibraries(sysroot string, a Arch, fs []hostFile) ([]hostFile, error)
 			}
 			for _, d := range a.LibDirs() {
 				n := len(out)
-				if err := add(filepath.Join(d, so), f.dst); err != nil {
+				if err := add(filepath.Join(d, so)); err != nil {
 					return nil, err
 				}
 				if len(out) > n {

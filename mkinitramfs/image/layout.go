@@ -28,28 +28,9 @@ func Files(cfg Config) ([]string, error) {
 	}
 	fs := []hostFile{podman}
 	for _, f := range cfg.HostFiles {
-		hf, err := parseHostFile(f)
-		if err != nil && cfg.Sysroot == "" {
+		hf, err := sysrootFile(cfg.Sysroot, f)
+		if err != nil {
 			return nil, err
-		}
-		if cfg.Sysroot != "" {
-			// The sysroot's file, when it has one: the host's are
-			// for the host's architecture. Data files (keymaps,
-			// certificates) are the host's.
-			src, _, _ := strings.Cut(f, ":")
-			real, ok, serr := inSysroot(cfg.Sysroot, src)
-			switch {
-			case serr != nil:
-				return nil, serr
-			case ok:
-				dst := strings.TrimPrefix(filepath.Clean(src), "/")
-				if _, d, cut := strings.Cut(f, ":"); cut {
-					dst = strings.TrimPrefix(filepath.Clean(d), "/")
-				}
-				hf, err = hostFile{real, dst}, nil
-			case err != nil:
-				return nil, fmt.Errorf("%w (nor in sysroot %s)", err, cfg.Sysroot)
-			}
 		}
 		fs = append(fs, hf)
 	}
@@ -86,6 +67,31 @@ func Files(cfg Config) ([]string, error) {
 		out[i] = f.String()
 	}
 	return out, nil
+}
+
+// sysrootFile parses f as parseHostFile does, taking src from sysroot
+// when it has it: the host's files are for the host's architecture. Data
+// files (keymaps, certificates) are the host's.
+func sysrootFile(sysroot, f string) (hostFile, error) {
+	if sysroot == "" {
+		return parseHostFile(f)
+	}
+	src, dst, cut := strings.Cut(f, ":")
+	real, ok, err := inSysroot(sysroot, src)
+	if err != nil {
+		return hostFile{}, err
+	}
+	if !ok {
+		hf, err := parseHostFile(f)
+		if err != nil {
+			return hostFile{}, fmt.Errorf("%w (nor in sysroot %s)", err, sysroot)
+		}
+		return hf, nil
+	}
+	if !cut {
+		dst = src
+	}
+	return hostFile{real, strings.TrimPrefix(filepath.Clean(dst), "/")}, nil
 }
 
 // parseHostFile parses "src" (shipped at the same absolute path) or
