@@ -39,6 +39,7 @@ import (
 // pipeline.Engine.
 type Engine struct {
 	conn    context.Context // carries the bindings connection
+	uri     string          // the service's, for the connections of attaches
 	con     *console.Console
 	stdin   *os.File // the console, for -i containers
 	out     io.Writer
@@ -95,7 +96,7 @@ func Connect(ctx context.Context, uri string, con *console.Console, stdin *os.Fi
 		// outlive ctx, which only bounds the wait.
 		conn, err := bindings.NewConnection(context.WithoutCancel(ctx), uri)
 		if err == nil {
-			return &Engine{conn: conn, con: con, stdin: stdin, out: out, tries: 5, backoff: time.Second,
+			return &Engine{conn: conn, uri: uri, con: con, stdin: stdin, out: out, tries: 5, backoff: time.Second,
 				created: map[string]*podmanspec.Request{}}, nil
 		}
 		select {
@@ -291,13 +292,22 @@ func (e *Engine) Run(parent context.Context, id string) (int, error) {
 	if r.Interactive {
 		stdin = e.stdin
 	}
+	// The attach gets a connection of its own: the bindings find the
+	// hijacked socket by swapping the client's transport and keeping its
+	// first dial, which a concurrent request on a shared client (the
+	// watchdog's ping) could make instead. The attach then read that
+	// request's response, failed, and the container's output was lost.
+	actx, err := bindings.NewConnection(ctx, e.uri)
+	if err != nil {
+		return 0, fmt.Errorf("attach %s: %w", r.Image, err)
+	}
 	attached := make(chan error, 1)
 	ready := make(chan bool)
 	go func() {
 		// No detach keys (containers.conf's detach_keys is empty): a -i
 		// container's input is any bytes, and ctrl-p ctrl-q in them must
 		// reach it. The bindings refuse an empty WithDetachKeys.
-		attached <- containers.Attach(ctx, id, stdin, e.out, e.out, ready, new(containers.AttachOptions).WithStream(true))
+		attached <- containers.Attach(actx, id, stdin, e.out, e.out, ready, new(containers.AttachOptions).WithStream(true))
 	}()
 	select {
 	case <-ready:
@@ -324,7 +334,11 @@ func (e *Engine) Run(parent context.Context, id string) (int, error) {
 	// output early. A hijacked attach stream does not end with ctx: on a
 	// timeout or an abort, stopping the container ends it.
 	select {
-	case <-attached:
+	case err := <-attached:
+		if err != nil {
+			// The container runs on; only its output is cut.
+			e.con.Errorf("The output of %s was cut: attach: %v", r.Image, err)
+		}
 	case <-ctx.Done():
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 		defer cancel()
