@@ -2,6 +2,8 @@
 // from the repository's root:
 //
 //	go run ./mkinitramfs -o out/initramfs.linux_amd64.cpio.zst -podman out/podman
+//
+// It builds podman with the agent in it at -podman, and ships it.
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -37,10 +40,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Output, "o", "", "the zstd-compressed initramfs to write (default out/initramfs.linux_ARCH.cpio.zst)")
 	fs.StringVar(&cfg.Arch, "arch", cfg.Arch, "the image's architecture: amd64 or arm64")
 	fs.StringVar(&cfg.Sysroot, "sysroot", "", "Debian's files of -arch, when it is not this machine's: the output of mkinitramfs/sysroot.sh ARCH")
-	fs.StringVar(&cfg.Init, "init", cfg.Init, "the Go package of the agent, /bin/init")
-	fs.StringVar(&cfg.Supervisor, "supervisor", cfg.Supervisor, "the Go package of /init, PID 1, which starts the agent (\"\": the agent is /init)")
-	tags := fs.String("tags", "", "more build tags of the agent, comma-separated (the fault suite's test builds)")
-	fs.StringVar(&cfg.Podman, "podman", cfg.Podman, "the podman binary to ship as /usr/bin/podman")
+	tags := fs.String("tags", "", "more build tags of podman and the agent, comma-separated (the fault suite's test builds)")
+	fs.StringVar(&cfg.Podman, "podman", "", "where to build podman, with the agent in it, that the image ships as /usr/bin/podman (default out/podman, out/podman.ARCH for another architecture)")
 	fs.StringVar(&cfg.Configs, "configs", cfg.Configs, "the directory of the files shipped in /etc/containers")
 	version := fs.String("version", "", "the contents of /etc/b2c.version (default: git describe --always --dirty, else \"dev\")")
 	fs.StringVar(&cfg.Modules, "modules", "", "a distribution kernel's /lib/modules/VERSION to ship, for a kernel other than b2c's (which has every driver built in)")
@@ -57,12 +58,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if cfg.Output == "" {
 		cfg.Output = "out/initramfs.linux_" + cfg.Arch + ".cpio.zst"
 	}
+	if cfg.Podman == "" {
+		cfg.Podman = "out/podman"
+		if cfg.Arch != runtime.GOARCH {
+			cfg.Podman += "." + cfg.Arch
+		}
+	}
 	cfg.Level = zstd.EncoderLevel(*level)
 	if cfg.Level < zstd.SpeedFastest || cfg.Level > zstd.SpeedBestCompression {
 		return fmt.Errorf("-level %d: want 1 to 4", *level)
 	}
 	if *tags != "" {
-		cfg.InitTags = append(cfg.InitTags, strings.Split(*tags, ",")...)
+		cfg.Tags = append(cfg.Tags, strings.Split(*tags, ",")...)
 	}
 	cfg.Version = *version
 	if cfg.Version == "" {

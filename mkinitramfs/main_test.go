@@ -16,7 +16,7 @@ func TestRunFlags(t *testing.T) {
 		{[]string{"-level", "5"}, "want 1 to 4"},
 		{[]string{"out/x.cpio.zst"}, "unexpected arguments"},
 		{[]string{"-nosuchflag"}, "not defined"},
-		{[]string{"-podman", "/nonexistent/podman"}, "make out/podman"},
+		{[]string{"-arch", "sparc"}, `architecture "sparc"`},
 	} {
 		err := run(tt.args, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -122,15 +122,14 @@ func TestFaultAgentDies(t *testing.T) {
 }
 
 // A panic in one of the agent's goroutines, in a test-only build of the
-// agent (init/fault_panic.go): the Go runtime ends the agent, and PID 1
+// agent (init/agent/fault_panic.go): the Go runtime ends the agent, and PID 1
 // ends the run in its place.
 func TestFaultPanic(t *testing.T) {
-	podman, err := filepath.Abs(filepath.Join(filepath.Dir(initramfs), "podman"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img := filepath.Join(t.TempDir(), "initramfs-panic.cpio.zst")
-	cmd := exec.Command("go", "run", "./mkinitramfs", "-o", img, "-podman", podman, "-tags", "b2c_fault_panic", "-level", "1")
+	dir := t.TempDir()
+	img := filepath.Join(dir, "initramfs-panic.cpio.zst")
+	// podman with the agent in it, built again with the tag: not over
+	// out/podman, which other tests run.
+	cmd := exec.Command("go", "run", "./mkinitramfs", "-o", img, "-podman", filepath.Join(dir, "podman"), "-tags", "b2c_fault_panic", "-level", "1")
 	cmd.Dir = "../.."
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,7 +29,7 @@ func Apply(steps []Step) (warnings []error, err error) {
 				e = nil
 			}
 		case Mount:
-			if e = os.MkdirAll(s.Target, 0o755); e == nil {
+			if e = os.MkdirAll(s.Target, 0o755); e == nil && !mounted(s.Target) {
 				e = unix.Mount(s.Source, s.Target, s.Type, s.Flags, s.Data)
 			}
 			// The kernel may have mounted devtmpfs already
@@ -46,4 +47,15 @@ func Apply(steps []Step) (warnings []error, err error) {
 		}
 	}
 	return warnings, nil
+}
+
+// mounted says whether dir is a mount point already (PID 1 mounts /proc
+// before it starts the agent): its device is not its parent's. Mounting
+// proc or a tmpfs again would stack a second one over it.
+func mounted(dir string) bool {
+	var st, parent unix.Stat_t
+	if unix.Stat(dir, &st) != nil || unix.Stat(filepath.Join(dir, ".."), &parent) != nil {
+		return false
+	}
+	return st.Dev != parent.Dev
 }

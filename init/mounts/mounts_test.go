@@ -63,3 +63,13 @@ func TestApplyOptionalWarns(t *testing.T) {
 		t.Errorf("Apply = %v, %v; want one warning and no error", w, err)
 	}
 }
+
+// TestMounted: /proc is a mount point on any Linux machine the tests run
+// on; a new directory is not.
+func TestMounted(t *testing.T) {
+	for dir, want := range map[string]bool{"/proc": true, t.TempDir(): false} {
+		if got := mounted(dir); got != want {
+			t.Errorf("mounted(%s) = %v, want %v", dir, got, want)
+		}
+	}
+}

@@ -23,5 +23,15 @@ func main() {
 	// these is to exit, which panics the kernel. Caught, not ignored: an
 	// ignored signal stays ignored in the agent and all it starts.
 	signal.Notify(make(chan os.Signal, 1), unix.SIGTERM, unix.SIGHUP, unix.SIGINT)
+	// The agent is podman's binary, whose C code reads
+	// /proc/self/cmdline before Go starts, and exits without it. The
+	// agent's own setup finds /proc mounted already.
+	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		fmt.Printf("pid1: mount /proc: %v\n", err)
+	}
+	// The agent is podman's binary (agent.Register), which decides at
+	// its start whether it is a client of a service: it is, of the
+	// service it starts on this socket (agent.PodmanURI).
+	os.Setenv("CONTAINER_HOST", "unix:///run/podman/podman.sock")
 	watchdog.Supervise("/bin/init")
 }

@@ -1,5 +1,6 @@
 // Package image builds b2c's initramfs with u-root's builder (mkuimage):
-// the agent and its supervisor (/init), podman, Debian's crun, conmon,
+// the supervisor (/init), podman built with the agent in it (/bin/init
+// links to it), Debian's crun, conmon,
 // mke2fs and static busybox (/bin/sh and the console's tools) with their
 // shared libraries, CA certificates, the files of configs/ in /etc/containers and
 // /etc/b2c.version. The archive is compressed with zstd as it is written:
@@ -31,14 +32,17 @@ type Config struct {
 	// are taken from there when it has them, and their libraries
 	// always are.
 	Sysroot string
-	Init    string // the agent's Go package, built alone as /bin/init
+	// Agent is the Go package whose Register makes podman's binary the
+	// agent, /bin/init: Build builds podman with it at Podman. "": Podman
+	// is shipped as it is (a stand-in, in tests).
+	Agent string
 	// Supervisor is the Go package of /init, PID 1, which starts the
-	// agent (init/pid1); "": the agent is /init itself.
+	// agent (init/pid1).
 	Supervisor string
-	InitTags   []string // build tags of the agent
+	Tags       []string // build tags of podman and the agent
 	Tools      []string // u-root command packages, built as one gobusybox
 	Applets    []string // paths in the image linked to /bin/busybox
-	Podman     string   // a podman binary, shipped as /usr/bin/podman
+	Podman     string   // podman's binary, shipped as /usr/bin/podman
 	HostFiles  []string // "src" or "src:dst" files of the build machine
 	Configs    string   // a directory whose files go in /etc/containers
 	Version    string   // the contents of /etc/b2c.version
@@ -54,11 +58,11 @@ func Defaults() Config {
 	return Config{
 		Output:     "out/initramfs.linux_amd64.cpio.zst",
 		Arch:       "amd64",
-		Init:       "github.com/b2c-dev/b2c/init",
+		Agent:      "github.com/b2c-dev/b2c/init/agent",
 		Supervisor: "github.com/b2c-dev/b2c/init/pid1",
-		// The agent links podman's bindings: in remote mode, without
-		// the storage drivers the image lacks and without cgo's gpgme.
-		InitTags: []string{"remote", "exclude_graphdriver_btrfs", "btrfs_noversion", "exclude_graphdriver_devicemapper", "containers_image_openpgp"},
+		// Without the storage drivers the image lacks and without
+		// cgo's gpgme.
+		Tags: []string{"exclude_graphdriver_btrfs", "btrfs_noversion", "exclude_graphdriver_devicemapper", "containers_image_openpgp"},
 		// One toolbox: Debian's static busybox (below), as the
 		// original's: its ash is the /bin/sh that runs
 		// b2c.shutdown_cmd, and its applets are the tools of the
@@ -105,6 +109,11 @@ func Build(l *llog.Logger, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if cfg.Agent != "" {
+		if err := buildPodman(cfg, arch); err != nil {
+			return Result{}, err
+		}
+	}
 	files, err := Files(cfg)
 	if err != nil {
 		return Result{}, err
@@ -150,27 +159,24 @@ func Build(l *llog.Logger, cfg Config) (Result, error) {
 const noForceRebuild = "-a=false"
 
 // Modifiers returns mkuimage's build options for the Go programs of cfg:
-// the agent alone in binary mode (/bin/<name>, /init links to it), since
-// its build tags are not the tools' and gobusybox would have to rewrite
-// all of podman's bindings; busybox's applets; and u-root tools, if any,
-// as one gobusybox (/bbin/bb), each linked from /bin so that they are on
-// the agent's PATH, gosh as /bin/sh (then not an applet).
+// the supervisor alone in binary mode (/bin/<name>, /init links to it),
+// small and static; /bin/init, a link to podman, which is the agent too;
+// busybox's applets; and u-root tools, if any, as one gobusybox
+// (/bbin/bb), each linked from /bin so that they are on the agent's PATH,
+// gosh as /bin/sh (then not an applet).
 func Modifiers(cfg Config) []uimage.Modifier {
-	cmds, first := []string{cfg.Init}, path.Base(cfg.Init)
-	if cfg.Supervisor != "" {
-		cmds, first = append(cmds, cfg.Supervisor), path.Base(cfg.Supervisor)
-	}
 	mods := []uimage.Modifier{
-		// The image runs on linux/cfg.Arch whatever builds it,
+		// The supervisor runs on linux/cfg.Arch whatever builds it,
 		// without libc.
 		uimage.WithReplaceEnv(golang.Default(golang.DisableCGO(), golang.WithGOOS("linux"), golang.WithGOARCH(cfg.Arch))),
 		uimage.WithBinaryCommandsOpts(&golang.BuildOpts{
 			// Inlining, which mkuimage turns off by default for
-			// size, as for the podman it talks to.
+			// size, as for the agent it watches.
 			EnableInlining: true,
-			ExtraArgs:      []string{noForceRebuild, "-tags", strings.Join(cfg.InitTags, ",")},
-		}, cmds...),
-		uimage.WithInit(first),
+			ExtraArgs:      []string{noForceRebuild},
+		}, cfg.Supervisor),
+		uimage.WithInit(path.Base(cfg.Supervisor)),
+		uimage.WithSymlink("bin/init", "/usr/bin/podman"),
 	}
 	for _, l := range cfg.Applets {
 		mods = append(mods, uimage.WithSymlink(l, "/bin/busybox"))

@@ -3,6 +3,9 @@ package image
 import (
 	"bytes"
 	"debug/elf"
+	"go/format"
+	"go/parser"
+	"go/token"
 	"io"
 	"log/slog"
 	"os"
@@ -17,9 +20,9 @@ import (
 	"github.com/u-root/uio/llog"
 )
 
-// TestBuild builds a whole image, with u-root's echo as a stand-in for the
-// agent (which takes minutes to build cold) and a script as podman, and
-// reads it back with u-root's cpio reader.
+// TestBuild builds a whole image, with a script as a stand-in for podman
+// built with the agent (which takes minutes to build cold), and reads it
+// back with u-root's cpio reader.
 func TestBuild(t *testing.T) {
 	dir := t.TempDir()
 	podman := filepath.Join(dir, "podman")
@@ -36,7 +39,7 @@ func TestBuild(t *testing.T) {
 
 	cfg := Defaults()
 	cfg.Output = filepath.Join(dir, "out", "initramfs.cpio.zst")
-	cfg.Init = "github.com/u-root/u-root/cmds/core/echo"
+	cfg.Agent = "" // ship the stand-in
 	cfg.Podman = podman
 	cfg.Configs = "../../configs"
 	cfg.Version = "v1.2.3-test"
@@ -111,7 +114,10 @@ func TestBuild(t *testing.T) {
 	if content("init") != "bin/pid1" {
 		t.Errorf("/init -> %q, want bin/pid1, the supervisor", content("init"))
 	}
-	file("bin/echo", 0o755) // the agent, which the supervisor starts
+	// The agent, which the supervisor starts, is podman.
+	if content("bin/init") != "../usr/bin/podman" {
+		t.Errorf("/bin/init -> %q, want ../usr/bin/podman", content("bin/init"))
+	}
 	if got := content("usr/bin/podman"); got != podmanScript {
 		t.Errorf("/usr/bin/podman = %q, want the -podman file", got)
 	}
@@ -175,9 +181,9 @@ func TestBuild(t *testing.T) {
 
 	// A failed build leaves the previous image, and no temporary file.
 	bad := cfg
-	bad.Init = "github.com/b2c-dev/b2c/no/such/package"
+	bad.Supervisor = "github.com/b2c-dev/b2c/no/such/package"
 	if _, err := Build(l, bad); err == nil {
-		t.Fatalf("Build(%s) succeeded", bad.Init)
+		t.Fatalf("Build(%s) succeeded", bad.Supervisor)
 	}
 	if after, err := os.ReadFile(cfg.Output); err != nil || !bytes.Equal(after, compressed) {
 		t.Errorf("a failed build changed %s (%v)", cfg.Output, err)
@@ -216,5 +222,57 @@ func writeCPIO(t *testing.T, name string, rs ...mkcpio.Record) {
 	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRegisterAgent: the file added to podman's main package is Go that
+// imports the agent's package and calls its Register at init.
+func TestRegisterAgent(t *testing.T) {
+	src := registerAgent("github.com/b2c-dev/b2c/init/agent")
+	f, err := parser.ParseFile(token.NewFileSet(), "zz_b2c_agent.go", src, 0)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src)
+	}
+	if f.Name.Name != "main" || len(f.Imports) != 1 || f.Imports[0].Path.Value != `"github.com/b2c-dev/b2c/init/agent"` {
+		t.Errorf("registerAgent: package %s, imports %v", f.Name.Name, f.Imports)
+	}
+	if formatted, err := format.Source([]byte(src)); err != nil || string(formatted) != src {
+		t.Errorf("registerAgent is not gofmt'ed (%v):\n%s", err, src)
+	}
+	if !strings.Contains(src, "func init() { b2cagent.Register() }") {
+		t.Errorf("registerAgent does not call Register:\n%s", src)
+	}
+}
+
+// TestSyncDir: the directory ends with the files given, a Go file no
+// longer given is removed, other files stay.
+func TestSyncDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "_podman")
+	steps := []map[string][]byte{
+		{"main.go": []byte("package main\n"), "old.go": []byte("package main // old\n")},
+		{"main.go": []byte("package main // new\n"), "zz.go": []byte("package main\n")},
+	}
+	for _, files := range steps {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "README"), []byte("kept"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := syncDir(dir, files); err != nil {
+			t.Fatal(err)
+		}
+		es, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) != len(files)+1 {
+			t.Errorf("after syncDir(%d files): %v", len(files), es)
+		}
+		for name, want := range files {
+			if got, err := os.ReadFile(filepath.Join(dir, name)); err != nil || !bytes.Equal(got, want) {
+				t.Errorf("%s = %q (%v), want %q", name, got, err, want)
+			}
+		}
 	}
 }

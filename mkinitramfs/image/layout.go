@@ -24,7 +24,7 @@ func (f hostFile) String() string { return f.src + ":" + f.dst }
 func Files(cfg Config) ([]string, error) {
 	podman, err := parseHostFile(cfg.Podman + ":usr/bin/podman")
 	if err != nil {
-		return nil, fmt.Errorf("podman binary (make out/podman builds it): %w", err)
+		return nil, fmt.Errorf("podman binary: %w", err)
 	}
 	fs := []hostFile{podman}
 	for _, f := range cfg.HostFiles {

@@ -147,7 +147,7 @@ func TestFiles(t *testing.T) {
 				withModules.Modules + ":lib/modules/6.1.0-28-amd64",
 			},
 		},
-		{name: "no podman", cfg: noPodman, wantErr: "make out/podman"},
+		{name: "no podman", cfg: noPodman, wantErr: "podman binary"},
 		{name: "modules not a directory", cfg: notDir, wantErr: "not a directory"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
