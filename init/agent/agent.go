@@ -29,7 +29,7 @@ import (
 // Main runs the agent, as the initramfs' /bin/init; it does not return.
 func Main() {
 	// PID 1 is the watchdog (init/pid1), which starts the agent; an
-	// agent started as /init itself (rdinit=/bin/init) runs unwatched.
+	// agent that is PID 1 itself runs unwatched.
 	wd := watchdog.FromEnv()
 	if os.Getpid() != 1 && wd == nil {
 		fmt.Fprintln(os.Stderr, "b2c init: not PID 1; this is the initramfs' init, not a command to run")

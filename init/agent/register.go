@@ -28,8 +28,7 @@ func Register() {
 		// leaves the defaults of containers.conf to the service. A
 		// podman binary decides whether it is a client at its
 		// packages' init, from CONTAINER_HOST: PID 1 sets it, and an
-		// agent started otherwise (rdinit=/bin/init) starts again
-		// with it.
+		// agent started otherwise starts again with it.
 		if !registry.IsRemote() {
 			os.Setenv("CONTAINER_HOST", PodmanURI)
 			err := unix.Exec("/proc/self/exe", os.Args, os.Environ())
