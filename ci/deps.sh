@@ -9,6 +9,7 @@ pkgs=(
 	crun conmon e2fsprogs ca-certificates kbd console-data  # shipped in the initramfs
 	busybox-static                     # test images are built from it
 	zstd cpio
+	squashfs-tools                     # podman's image in the initramfs (mksquashfs); its licences (unsquashfs)
 	kmod                               # depmod, for the distribution kernel scenario
 	gcc libc6-dev                      # the kernel; podman's cgo parts
 	dnsmasq-base chrony tinyproxy iproute2  # ci/netlab: DHCP/DNS, NTP, an HTTP proxy

@@ -27,6 +27,15 @@ func (m Mount) String() string {
 	return s
 }
 
+// Loop mounts a file system image, read-only, through a loop device.
+type Loop struct {
+	Image, Target, Type string
+}
+
+func (l Loop) String() string {
+	return fmt.Sprintf("mount -t %s -o loop,ro %s %s", l.Type, l.Image, l.Target)
+}
+
 // Dir is a directory to create.
 type Dir struct {
 	Path string
@@ -42,7 +51,7 @@ type Symlink struct {
 
 func (s Symlink) String() string { return fmt.Sprintf("ln -s %s %s", s.Target, s.Path) }
 
-// Step is a Mount, a Dir or a Symlink.
+// Step is a Mount, a Loop, a Dir or a Symlink.
 type Step interface{ fmt.Stringer }
 
 // Table returns the setup steps in order, relative to root ("/" in the
@@ -52,11 +61,11 @@ func Table(root, storageSize string) []Step {
 	p := func(s string) string { return filepath.Join(root, s) }
 	return []Step{
 		Dir{p("/proc"), 0o555},
-		Mount{Source: "proc", Target: p("/proc"), Type: "proc", Flags: nosuid | nodev | noexec},
+		procMount(p("/proc")),
 		Dir{p("/sys"), 0o555},
 		Mount{Source: "sysfs", Target: p("/sys"), Type: "sysfs", Flags: nosuid | nodev | noexec},
 		Dir{p("/dev"), 0o755},
-		Mount{Source: "devtmpfs", Target: p("/dev"), Type: "devtmpfs", Flags: nosuid, Data: "mode=0755"},
+		devMount(p("/dev")),
 		Dir{p("/dev/pts"), 0o755},
 		Mount{Source: "devpts", Target: p("/dev/pts"), Type: "devpts", Flags: nosuid | noexec, Data: "gid=5,mode=620,ptmxmode=666", Optional: true},
 		Symlink{"/proc/self/fd", p("/dev/fd")},
@@ -78,4 +87,41 @@ func Table(root, storageSize string) []Step {
 		Mount{Source: "containers", Target: p("/var/lib/containers"), Type: "tmpfs", Data: "mode=0700,size=" + storageSize},
 		Dir{p("/etc"), 0o755},
 	}
+}
+
+// The image holds podman's binary, which is the agent too, in a squashfs
+// image: the kernel unpacks the initramfs into RAM that it can never
+// reclaim, while the pages of a squashfs file are a cache, read (and
+// uncompressed) when used and dropped when memory runs short.
+const (
+	PodmanImage = "/usr/lib/b2c/podman.sqfs"
+	PodmanDir   = "/usr/lib/b2c/podman" // where it is mounted
+	// PodmanBinary is the binary, which /usr/bin/podman and /bin/init
+	// link to. Its name is not podman's: busybox's pidof also matches
+	// the name of a process's file, and `pidof podman` must find
+	// podman's service, not the agent.
+	PodmanBinary = PodmanDir + "/b2c-podman"
+)
+
+// Early returns what PID 1 mounts before it starts the agent: podman's
+// image, and /proc and /dev, which podman's binary needs before Go starts
+// (its C code reads /proc/self/cmdline) and the loop device needs. The
+// agent's own setup (Table) finds them mounted already.
+func Early() []Step {
+	return []Step{
+		Dir{"/proc", 0o555},
+		procMount("/proc"),
+		Dir{"/dev", 0o755},
+		devMount("/dev"),
+		Dir{PodmanDir, 0o755},
+		Loop{Image: PodmanImage, Target: PodmanDir, Type: "squashfs"},
+	}
+}
+
+func procMount(dir string) Mount {
+	return Mount{Source: "proc", Target: dir, Type: "proc", Flags: nosuid | nodev | noexec}
+}
+
+func devMount(dir string) Mount {
+	return Mount{Source: "devtmpfs", Target: dir, Type: "devtmpfs", Flags: nosuid, Data: "mode=0755"}
 }

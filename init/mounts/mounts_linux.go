@@ -41,6 +41,10 @@ func Apply(steps []Step) (warnings []error, err error) {
 				warnings = append(warnings, fmt.Errorf("%v: %w", s, e))
 				continue
 			}
+		case Loop:
+			if !mounted(s.Target) {
+				e = loopMount(s)
+			}
 		}
 		if e != nil {
 			return warnings, fmt.Errorf("%v: %w", s, e)
@@ -58,4 +62,35 @@ func mounted(dir string) bool {
 		return false
 	}
 	return st.Dev != parent.Dev
+}
+
+// loopMount mounts s.Image read-only through a free loop device, which
+// the kernel frees (autoclear) if the mount goes.
+func loopMount(s Loop) error {
+	img, err := os.Open(s.Image)
+	if err != nil {
+		return err
+	}
+	defer img.Close()
+	ctl, err := os.OpenFile("/dev/loop-control", os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	n, err := unix.IoctlRetInt(int(ctl.Fd()), unix.LOOP_CTL_GET_FREE)
+	ctl.Close()
+	if err != nil {
+		return fmt.Errorf("find a free loop device: %w", err)
+	}
+	dev := fmt.Sprintf("/dev/loop%d", n)
+	loop, err := os.OpenFile(dev, os.O_RDONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer loop.Close()
+	cfg := unix.LoopConfig{Fd: uint32(img.Fd())}
+	cfg.Info.Flags = unix.LO_FLAGS_READ_ONLY | unix.LO_FLAGS_AUTOCLEAR
+	if err := unix.IoctlLoopConfigure(int(loop.Fd()), &cfg); err != nil {
+		return fmt.Errorf("%s: %w", dev, err)
+	}
+	return unix.Mount(dev, s.Target, s.Type, unix.MS_RDONLY, "")
 }

@@ -73,3 +73,34 @@ func TestMounted(t *testing.T) {
 		}
 	}
 }
+
+// TestEarly: PID 1 mounts /proc and /dev before podman's image, whose loop
+// device is in /dev; the agent's Table mounts /proc and /dev the same way.
+func TestEarly(t *testing.T) {
+	var order []string
+	for _, s := range Early() {
+		switch s := s.(type) {
+		case Mount:
+			order = append(order, s.Target)
+		case Loop:
+			order = append(order, s.Target)
+			if s.Image != PodmanImage || s.Type != "squashfs" {
+				t.Errorf("Early: %v, want podman's squashfs image", s)
+			}
+		}
+	}
+	if want := []string{"/proc", "/dev", PodmanDir}; strings.Join(order, " ") != strings.Join(want, " ") {
+		t.Errorf("Early mounts %v, want %v", order, want)
+	}
+	table := map[string]Mount{}
+	for _, s := range Table("/", "80%") {
+		if m, ok := s.(Mount); ok {
+			table[m.Target] = m
+		}
+	}
+	for _, s := range Early() {
+		if m, ok := s.(Mount); ok && table[m.Target] != m {
+			t.Errorf("Early mounts %v, Table %v", m, table[m.Target])
+		}
+	}
+}

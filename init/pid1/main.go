@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/b2c-dev/b2c/init/mounts"
 	"github.com/b2c-dev/b2c/init/watchdog"
 )
 
@@ -23,11 +24,15 @@ func main() {
 	// these is to exit, which panics the kernel. Caught, not ignored: an
 	// ignored signal stays ignored in the agent and all it starts.
 	signal.Notify(make(chan os.Signal, 1), unix.SIGTERM, unix.SIGHUP, unix.SIGINT)
-	// The agent is podman's binary, whose C code reads
-	// /proc/self/cmdline before Go starts, and exits without it. The
-	// agent's own setup finds /proc mounted already.
-	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-		fmt.Printf("pid1: mount /proc: %v\n", err)
+	// The agent is podman's binary, in a squashfs image, whose C code
+	// reads /proc/self/cmdline before Go starts.
+	warnings, err := mounts.Apply(mounts.Early())
+	for _, w := range warnings {
+		fmt.Printf("pid1: %v\n", w)
+	}
+	if err != nil {
+		// The agent's start fails next, and the watchdog says so.
+		fmt.Printf("pid1: %v\n", err)
 	}
 	// The agent is podman's binary (agent.Register), which decides at
 	// its start whether it is a client of a service: it is, of the

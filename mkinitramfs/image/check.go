@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -47,6 +48,22 @@ func (ix Index) Add(r cpio.Record) error {
 		}
 	}
 	ix[name] = e
+	return nil
+}
+
+// AddFile records the file at src as name, as if it were in the archive:
+// podman's binary, which the archive holds in a squashfs image.
+func (ix Index) AddFile(name, src string) error {
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	e := Entry{Mode: cpio.S_IFREG | 0o755}
+	if err := e.readELF(f); err != nil {
+		return fmt.Errorf("index %s: %w", src, err)
+	}
+	ix[cpio.Normalize(name)] = e
 	return nil
 }
 

@@ -21,6 +21,8 @@ import (
 	"github.com/u-root/mkuimage/cpio"
 	"github.com/u-root/mkuimage/uimage"
 	"github.com/u-root/uio/llog"
+
+	"github.com/b2c-dev/b2c/init/mounts"
 )
 
 // Config says what goes in the image and where it goes.
@@ -114,15 +116,19 @@ func Build(l *llog.Logger, cfg Config) (Result, error) {
 			return Result{}, err
 		}
 	}
-	files, err := Files(cfg)
-	if err != nil {
-		return Result{}, err
-	}
 	tmp, err := os.MkdirTemp("", "b2c-mkinitramfs-")
 	if err != nil {
 		return Result{}, err
 	}
 	defer os.RemoveAll(tmp)
+	podman, err := squash(cfg.Podman, tmp)
+	if err != nil {
+		return Result{}, err
+	}
+	files, err := Files(cfg, podman)
+	if err != nil {
+		return Result{}, err
+	}
 	base := &baseArchive{records: Skeleton(cfg.Version), path: cfg.Base}
 	defer base.close()
 	out := &zstdOutput{path: cfg.Output, level: cfg.Level, window: cfg.Window}
@@ -142,6 +148,11 @@ func Build(l *llog.Logger, cfg Config) (Result, error) {
 	if err := uimage.Create(l, mods...); err != nil {
 		return Result{}, fmt.Errorf("build initramfs: %w", err)
 	}
+	records := len(out.w.index)
+	// podman's binary is checked as it is once its image is mounted.
+	if err := out.w.index.AddFile(strings.TrimPrefix(mounts.PodmanBinary, "/"), cfg.Podman); err != nil {
+		return Result{}, err
+	}
 	if err := out.w.index.Check(arch, Required(cfg, files)); err != nil {
 		return Result{}, err
 	}
@@ -149,7 +160,7 @@ func Build(l *llog.Logger, cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Raw: raw, Compressed: compressed, Records: len(out.w.index)}, nil
+	return Result{Raw: raw, Compressed: compressed, Records: records}, nil
 }
 
 // noForceRebuild undoes the -a that gobusybox passes to every go build:
@@ -176,6 +187,7 @@ func Modifiers(cfg Config) []uimage.Modifier {
 			ExtraArgs:      []string{noForceRebuild},
 		}, cfg.Supervisor),
 		uimage.WithInit(path.Base(cfg.Supervisor)),
+		uimage.WithSymlink("usr/bin/podman", mounts.PodmanBinary),
 		uimage.WithSymlink("bin/init", "/usr/bin/podman"),
 	}
 	for _, l := range cfg.Applets {
@@ -199,10 +211,11 @@ func Modifiers(cfg Config) []uimage.Modifier {
 	return mods
 }
 
-// Required returns the paths Build checks for in the image: /init and the
-// destinations of files, which are Files' output.
+// Required returns the paths Build checks for in the image: /init, the
+// agent and podman, and the destinations of files, which are Files'
+// output.
 func Required(cfg Config, files []string) []string {
-	req := []string{"init"}
+	req := []string{"init", "bin/init", "usr/bin/podman"}
 	for _, f := range files {
 		src, dst, _ := strings.Cut(f, ":")
 		// Directories (kernel modules, keymaps) are shipped whole; the

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
@@ -118,10 +119,18 @@ func TestBuild(t *testing.T) {
 	if content("bin/init") != "../usr/bin/podman" {
 		t.Errorf("/bin/init -> %q, want ../usr/bin/podman", content("bin/init"))
 	}
-	if got := content("usr/bin/podman"); got != podmanScript {
-		t.Errorf("/usr/bin/podman = %q, want the -podman file", got)
+	// podman is in its squashfs image, which PID 1 mounts.
+	if got := content("usr/bin/podman"); got != "../lib/b2c/podman/b2c-podman" {
+		t.Errorf("/usr/bin/podman -> %q, want podman in its image's mount point", got)
 	}
-	file("usr/bin/podman", 0o755)
+	file("usr/lib/b2c/podman.sqfs", 0o644)
+	sqfs := filepath.Join(dir, "podman.sqfs")
+	if err := os.WriteFile(sqfs, []byte(content("usr/lib/b2c/podman.sqfs")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := exec.Command("unsquashfs", "-cat", sqfs, "b2c-podman").Output(); err != nil || string(got) != podmanScript {
+		t.Errorf("podman in /usr/lib/b2c/podman.sqfs = %q (%v), want the -podman file", got, err)
+	}
 	file("usr/bin/crun", 0o755)
 	file("usr/bin/conmon", 0o755)
 	file("sbin/mke2fs", 0o755)

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/u-root/mkuimage/cpio"
+
+	"github.com/b2c-dev/b2c/init/mounts"
 )
 
 // hostFile is one file of the build machine and its place in the image.
@@ -17,14 +19,15 @@ type hostFile struct{ src, dst string }
 func (f hostFile) String() string { return f.src + ":" + f.dst }
 
 // Files returns the host files of cfg in mkuimage's "src:dst" form, dst
-// relative to the image's root: podman, cfg.HostFiles at their own path,
+// relative to the image's root: podmanImage (podman's squashfs image,
+// squash's output), cfg.HostFiles at their own path,
 // the files of cfg.Configs in etc/containers and cfg.Modules in
 // lib/modules. mkuimage adds the shared libraries of the ELF files itself,
 // except with a sysroot: Files adds them, from there.
-func Files(cfg Config) ([]string, error) {
-	podman, err := parseHostFile(cfg.Podman + ":usr/bin/podman")
+func Files(cfg Config, podmanImage string) ([]string, error) {
+	podman, err := parseHostFile(podmanImage + ":" + strings.TrimPrefix(mounts.PodmanImage, "/"))
 	if err != nil {
-		return nil, fmt.Errorf("podman binary: %w", err)
+		return nil, fmt.Errorf("podman's image: %w", err)
 	}
 	fs := []hostFile{podman}
 	for _, f := range cfg.HostFiles {
@@ -157,5 +160,10 @@ func Skeleton(version string) []cpio.Record {
 		cpio.Directory("var/lib", 0o755),
 		cpio.Directory("var/lib/containers", 0o700),
 		cpio.StaticFile("etc/b2c.version", version+"\n", 0o644),
+		// Where PID 1 mounts podman's image.
+		cpio.Directory("usr", 0o755),
+		cpio.Directory("usr/lib", 0o755),
+		cpio.Directory("usr/lib/b2c", 0o755),
+		cpio.Directory(strings.TrimPrefix(mounts.PodmanDir, "/"), 0o755),
 	}
 }

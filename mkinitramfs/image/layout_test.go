@@ -137,21 +137,21 @@ func TestFiles(t *testing.T) {
 		{
 			name: "default kernel",
 			cfg:  base,
-			want: []string{podman + ":usr/bin/podman", crun + ":usr/bin/crun", filepath.Join(dir, "configs/policy.json") + ":etc/containers/policy.json"},
+			want: []string{podman + ":usr/lib/b2c/podman.sqfs", crun + ":usr/bin/crun", filepath.Join(dir, "configs/policy.json") + ":etc/containers/policy.json"},
 		},
 		{
 			name: "distribution kernel",
 			cfg:  withModules,
 			want: []string{
-				podman + ":usr/bin/podman", crun + ":usr/bin/crun", filepath.Join(dir, "configs/policy.json") + ":etc/containers/policy.json",
+				podman + ":usr/lib/b2c/podman.sqfs", crun + ":usr/bin/crun", filepath.Join(dir, "configs/policy.json") + ":etc/containers/policy.json",
 				withModules.Modules + ":lib/modules/6.1.0-28-amd64",
 			},
 		},
-		{name: "no podman", cfg: noPodman, wantErr: "podman binary"},
+		{name: "no podman", cfg: noPodman, wantErr: "podman's image"},
 		{name: "modules not a directory", cfg: notDir, wantErr: "not a directory"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Files(tt.cfg)
+			got, err := Files(tt.cfg, tt.cfg.Podman)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Files = %q, %v; want error containing %q", got, err, tt.wantErr)
@@ -169,8 +169,8 @@ func TestRequired(t *testing.T) {
 	// Directories on the host (modules, keymaps) are shipped whole and
 	// not checked as files.
 	dir := t.TempDir()
-	files := []string{"/p:usr/bin/podman", "/c:usr/bin/crun", dir + ":lib/modules/6.1.0", dir + ":usr/share/keymaps/i386"}
-	want := []string{"init", "usr/bin/podman", "usr/bin/crun"}
+	files := []string{"/p:usr/lib/b2c/podman.sqfs", "/c:usr/bin/crun", dir + ":lib/modules/6.1.0", dir + ":usr/share/keymaps/i386"}
+	want := []string{"init", "bin/init", "usr/bin/podman", "usr/lib/b2c/podman.sqfs", "usr/bin/crun"}
 	if got := Required(Config{}, files); !reflect.DeepEqual(got, want) {
 		t.Errorf("Required = %q, want %q", got, want)
 	}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/b2c-dev/b2c/init/mounts"
 )
 
 // podmanModule is the module whose podman the image ships: the version
@@ -148,4 +150,30 @@ func goOutput(dir string, args ...string) (string, error) {
 		return "", fmt.Errorf("go %s: %v: %s", strings.Join(args, " "), err, stderr.Bytes())
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// squash writes podman's squashfs image, which holds the binary under
+// the name of mounts.PodmanBinary, in dir and returns its path. zstd, as the initramfs: the
+// kernel uncompresses a block when a page of it is first read.
+func squash(podman, dir string) (string, error) {
+	src := filepath.Join(dir, "podman-root")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(podman)
+	if err != nil {
+		return "", fmt.Errorf("podman binary: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(src, path.Base(mounts.PodmanBinary)), b, 0o755); err != nil {
+		return "", err
+	}
+	img := filepath.Join(dir, "podman.sqfs")
+	// Reproducible: no times, owners or extended attributes of the
+	// build machine.
+	cmd := exec.Command("mksquashfs", src, img, "-noappend", "-quiet", "-no-progress",
+		"-comp", "zstd", "-Xcompression-level", "15", "-all-root", "-no-xattrs", "-mkfs-time", "0", "-all-time", "0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("mksquashfs (apt-get install squashfs-tools): %v\n%s", err, out)
+	}
+	return img, nil
 }

@@ -12,7 +12,8 @@
 //   - the rest is b2c's own (configs, generated files).
 //
 // It reads the archive itself, not the list it was built from, so what it
-// lists is what ships.
+// lists is what ships: the squashfs images in it too (podman's), with
+// unsquashfs.
 package licenses
 
 import (
@@ -21,7 +22,9 @@ import (
 	"debug/buildinfo"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -94,6 +97,17 @@ func Read(ctx context.Context, cfg Config, archive string) (*Inventory, error) {
 			inv.Programs[name] = modules(bi)
 			continue
 		}
+		if isSquashfs(r.ReaderAt) {
+			progs, err := squashfsPrograms(ctx, name, r)
+			if err != nil {
+				return nil, err
+			}
+			for p, bi := range progs {
+				inv.GoVersion = bi.GoVersion
+				inv.Programs[p] = modules(bi)
+			}
+			continue
+		}
 		other = append(other, name)
 	}
 	owners, err := owners(ctx, cfg, other)
@@ -117,6 +131,51 @@ func Read(ctx context.Context, cfg Config, archive string) (*Inventory, error) {
 		return nil, err
 	}
 	return inv, nil
+}
+
+// isSquashfs says whether a file is a squashfs image (its magic number).
+func isSquashfs(r io.ReaderAt) bool {
+	var magic [4]byte
+	_, err := r.ReadAt(magic[:], 0)
+	return err == nil && string(magic[:]) == "hsqs"
+}
+
+// squashfsPrograms unpacks the squashfs image r, named name in the
+// archive, and returns the build information of its Go programs by
+// "name:path". b2c's images hold Go programs only: another file is an
+// error, since nothing here would list its origin.
+func squashfsPrograms(ctx context.Context, name string, r cpio.Record) (map[string]*buildinfo.BuildInfo, error) {
+	tmp, err := os.MkdirTemp("", "b2c-licenses-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	img := filepath.Join(tmp, "image")
+	b, err := io.ReadAll(io.NewSectionReader(r.ReaderAt, 0, int64(r.FileSize)))
+	if err == nil {
+		err = os.WriteFile(img, b, 0o644)
+	}
+	if err != nil {
+		return nil, err
+	}
+	root := filepath.Join(tmp, "root")
+	if out, err := exec.CommandContext(ctx, "unsquashfs", "-no-xattrs", "-quiet", "-no-progress", "-d", root, img).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("unsquashfs %s: %v\n%s", name, err, out)
+	}
+	progs := map[string]*buildinfo.BuildInfo{}
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		bi, err := buildinfo.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("%s:%s is not a Go program: %w", name, rel, err)
+		}
+		progs[name+":"+filepath.ToSlash(rel)] = bi
+		return nil
+	})
+	return progs, err
 }
 
 func records(archive string) ([]cpio.Record, error) {

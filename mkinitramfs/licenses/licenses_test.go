@@ -77,9 +77,24 @@ func TestReadWrite(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v (make deps installs crun)", err)
 	}
+	// A second copy of the program, in a squashfs image, as podman is.
+	if err := os.MkdirAll(filepath.Join(dir, "sqfs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sqfs", "prog"), prog, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mksquashfs", filepath.Join(dir, "sqfs"), filepath.Join(dir, "prog.sqfs"), "-quiet", "-no-progress").CombinedOutput(); err != nil {
+		t.Fatalf("mksquashfs: %v: %s (make deps installs squashfs-tools)", err, out)
+	}
+	sqfs, err := os.ReadFile(filepath.Join(dir, "prog.sqfs"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	archive := filepath.Join(dir, "initramfs.cpio.zst")
 	writeArchive(t, archive, map[string][]byte{
 		"bin/init":                          prog,
+		"usr/lib/prog.sqfs":                 sqfs,
 		"usr/bin/crun":                      crun,
 		"etc/containers/policy.json":        []byte("{}"),
 		"etc/ssl/certs/ca-certificates.crt": []byte("certs"),
@@ -121,6 +136,9 @@ func TestReadWrite(t *testing.T) {
 		if !mods[m] {
 			t.Errorf("the modules of bin/init miss %s: %v", m, inv.Programs["bin/init"])
 		}
+	}
+	if got, want := inv.Programs["usr/lib/prog.sqfs:prog"], inv.Programs["bin/init"]; !reflect.DeepEqual(got, want) {
+		t.Errorf("the modules of the program in the squashfs image: %v, want %v", got, want)
 	}
 	out := filepath.Join(dir, "licenses")
 	if err := Write(cfg, inv, out); err != nil {
