@@ -259,9 +259,9 @@ func TestDistributionKernel(t *testing.T) {
 }
 
 // vmModules are the modules of a modular kernel that the test VMs need:
-// virtio's PCI, network and block drivers, and overlay and ext4 for
-// podman and the cache.
-var vmModules = []string{"virtio_pci", "virtio_net", "virtio_blk", "overlay", "ext4"}
+// virtio's PCI, network and block drivers, overlay and ext4 for podman
+// and the cache, loop and squashfs for the image's podman.
+var vmModules = []string{"virtio_pci", "virtio_net", "virtio_blk", "overlay", "ext4", "loop", "squashfs"}
 
 // debianKernel returns Debian's own kernel package, fetched once into the
 // user's cache (ci/distkernel).

@@ -118,6 +118,14 @@ func Early() []Step {
 	}
 }
 
+// EarlyModules returns the modules Early needs from a modular kernel (a
+// distribution's, with its modules appended to the image); b2c's own
+// kernel has them built in.
+func EarlyModules() []string { return []string{"loop", "squashfs"} }
+
+// EarlyHint says what a kernel needs for Early's squashfs mount.
+const EarlyHint = "b2c's image needs squashfs (with zstd) and loop devices: CONFIG_SQUASHFS, CONFIG_SQUASHFS_ZSTD and CONFIG_BLK_DEV_LOOP, built in or as modules appended to the initramfs"
+
 func procMount(dir string) Mount {
 	return Mount{Source: "proc", Target: dir, Type: "proc", Flags: nosuid | nodev | noexec}
 }

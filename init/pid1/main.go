@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/b2c-dev/b2c/init/modules"
 	"github.com/b2c-dev/b2c/init/mounts"
 	"github.com/b2c-dev/b2c/init/watchdog"
 )
@@ -25,14 +26,18 @@ func main() {
 	// ignored signal stays ignored in the agent and all it starts.
 	signal.Notify(make(chan os.Signal, 1), unix.SIGTERM, unix.SIGHUP, unix.SIGINT)
 	// The agent is podman's binary, in a squashfs image, whose C code
-	// reads /proc/self/cmdline before Go starts.
+	// reads /proc/self/cmdline before Go starts. Our kernel has loop
+	// and squashfs built in, and no modules: nothing loads, quietly.
+	if _, err := os.Stat("/lib/modules"); err == nil {
+		modules.System().Load(mounts.EarlyModules())
+	}
 	warnings, err := mounts.Apply(mounts.Early())
 	for _, w := range warnings {
 		fmt.Printf("pid1: %v\n", w)
 	}
 	if err != nil {
-		// The agent's start fails next, and the watchdog says so.
-		fmt.Printf("pid1: %v\n", err)
+		// The agent's start fails next, and the watchdog ends the run.
+		fmt.Printf("ERROR: %v (%s)\n", err, mounts.EarlyHint)
 	}
 	// The agent is podman's binary (agent.Register), which decides at
 	// its start whether it is a client of a service: it is, of the
