@@ -72,25 +72,51 @@ func loopMount(s Loop) error {
 		return err
 	}
 	defer img.Close()
-	ctl, err := os.OpenFile("/dev/loop-control", os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	n, err := unix.IoctlRetInt(int(ctl.Fd()), unix.LOOP_CTL_GET_FREE)
-	ctl.Close()
-	if err != nil {
-		return fmt.Errorf("find a free loop device: %w", err)
-	}
-	dev := fmt.Sprintf("/dev/loop%d", n)
-	loop, err := os.OpenFile(dev, os.O_RDONLY, 0)
+	loop, err := freeLoop()
 	if err != nil {
 		return err
 	}
 	defer loop.Close()
-	cfg := unix.LoopConfig{Fd: uint32(img.Fd())}
-	cfg.Info.Flags = unix.LO_FLAGS_READ_ONLY | unix.LO_FLAGS_AUTOCLEAR
-	if err := unix.IoctlLoopConfigure(int(loop.Fd()), &cfg); err != nil {
-		return fmt.Errorf("%s: %w", dev, err)
+	if err := loopAttach(int(loop.Fd()), int(img.Fd()), configure); err != nil {
+		return fmt.Errorf("%s: %w", loop.Name(), err)
 	}
-	return unix.Mount(dev, s.Target, s.Type, unix.MS_RDONLY, "")
+	return unix.Mount(loop.Name(), s.Target, s.Type, unix.MS_RDONLY, "")
 }
+
+// freeLoop opens a free loop device, read-only.
+func freeLoop() (*os.File, error) {
+	ctl, err := os.OpenFile("/dev/loop-control", os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	n, err := unix.IoctlRetInt(int(ctl.Fd()), unix.LOOP_CTL_GET_FREE)
+	ctl.Close()
+	if err != nil {
+		return nil, fmt.Errorf("find a free loop device: %w", err)
+	}
+	return os.OpenFile(fmt.Sprintf("/dev/loop%d", n), os.O_RDONLY, 0)
+}
+
+// loopAttach backs the loop device lfd with the file ffd, read-only (the
+// file is open read-only) and freed with its last user. configure is
+// LOOP_CONFIGURE, which does it in one step since Linux 5.8; older
+// kernels answer EINVAL or ENOTTY, and get the two steps it replaced.
+func loopAttach(lfd, ffd int, configure func(lfd int, cfg *unix.LoopConfig) error) error {
+	cfg := unix.LoopConfig{Fd: uint32(ffd)}
+	cfg.Info.Flags = unix.LO_FLAGS_READ_ONLY | unix.LO_FLAGS_AUTOCLEAR
+	err := configure(lfd, &cfg)
+	if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOTTY) {
+		return err
+	}
+	if err := unix.IoctlSetInt(lfd, unix.LOOP_SET_FD, ffd); err != nil {
+		return fmt.Errorf("LOOP_SET_FD: %w", err)
+	}
+	info := unix.LoopInfo64{Flags: unix.LO_FLAGS_AUTOCLEAR}
+	if err := unix.IoctlLoopSetStatus64(lfd, &info); err != nil {
+		unix.IoctlSetInt(lfd, unix.LOOP_CLR_FD, 0)
+		return fmt.Errorf("LOOP_SET_STATUS64: %w", err)
+	}
+	return nil
+}
+
+func configure(lfd int, cfg *unix.LoopConfig) error { return unix.IoctlLoopConfigure(lfd, cfg) }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestTableNeeds(t *testing.T) {
@@ -102,5 +104,45 @@ func TestEarly(t *testing.T) {
 		if m, ok := s.(Mount); ok && table[m.Target] != m {
 			t.Errorf("Early mounts %v, Table %v", m, table[m.Target])
 		}
+	}
+}
+
+// TestLoopAttach backs a loop device with a file, with LOOP_CONFIGURE and
+// with the two ioctls that kernels before 5.8 need instead, and reads the
+// result back from sysfs. It needs root and loop devices: `make test`
+// runs as root.
+func TestLoopAttach(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root")
+	}
+	img := filepath.Join(t.TempDir(), "img")
+	if err := os.WriteFile(img, make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tooOld := func(int, *unix.LoopConfig) error { return unix.ENOTTY }
+	for name, configure := range map[string]func(int, *unix.LoopConfig) error{"LOOP_CONFIGURE": configure, "before 5.8": tooOld} {
+		t.Run(name, func(t *testing.T) {
+			f, err := os.Open(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			loop, err := freeLoop()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer loop.Close()
+			if err := loopAttach(int(loop.Fd()), int(f.Fd()), configure); err != nil {
+				t.Fatal(err)
+			}
+			defer unix.IoctlSetInt(int(loop.Fd()), unix.LOOP_CLR_FD, 0)
+			sys := filepath.Join("/sys/block", filepath.Base(loop.Name()))
+			for file, want := range map[string]string{"loop/backing_file": img, "ro": "1", "loop/autoclear": "1"} {
+				got, err := os.ReadFile(filepath.Join(sys, file))
+				if err != nil || strings.TrimSpace(string(got)) != want {
+					t.Errorf("%s/%s = %q (%v), want %q", sys, file, got, err, want)
+				}
+			}
+		})
 	}
 }
