@@ -349,7 +349,7 @@ func (e *Engine) Run(parent context.Context, id string) (int, error) {
 		}
 		return 0, fmt.Errorf("run %s: %w", r.Image, ctx.Err())
 	}
-	code, err := containers.Wait(ctx, id, new(containers.WaitOptions).WithCondition([]define.ContainerStatus{define.ContainerStateExited, define.ContainerStateStopped}))
+	code, err := e.exitCode(ctx, id)
 	if err != nil {
 		return 0, fmt.Errorf("wait for %s: %w", r.Image, err)
 	}
@@ -360,6 +360,43 @@ func (e *Engine) Run(parent context.Context, id string) (int, error) {
 		e.con.Errorf("The container %s ran out of memory: the kernel's OOM killer ended it", r.Image)
 	}
 	return int(code), nil
+}
+
+// exitCode returns the exit code of the container id, whose output has
+// ended. podman's wait answers only once conmon has exited, and conmon
+// waits for its exit command, `podman container cleanup`: one more podman
+// process, most of a second on a slow machine. The exit code is known
+// before that: an inspect reads conmon's exit file, written when the
+// container's process ends. A container that closed its output and runs
+// on is waited for.
+func (e *Engine) exitCode(ctx context.Context, id string) (int32, error) {
+	for delay := 10 * time.Millisecond; delay <= 160*time.Millisecond; delay *= 2 {
+		data, err := containers.Inspect(ctx, id, new(containers.InspectOptions).WithSize(false))
+		if err == nil {
+			if code, ok := exited(data.State); ok {
+				return code, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+	return containers.Wait(ctx, id, new(containers.WaitOptions).WithCondition([]define.ContainerStatus{define.ContainerStateExited, define.ContainerStateStopped}))
+}
+
+// exited returns the exit code in an inspect's state, once the container
+// has stopped (conmon's exit file read) or exited (cleaned up).
+func exited(s *define.InspectContainerState) (int32, bool) {
+	if s == nil || s.Running {
+		return 0, false
+	}
+	switch s.Status {
+	case define.ContainerStateStopped.String(), define.ContainerStateExited.String():
+		return s.ExitCode, true
+	}
+	return 0, false
 }
 
 // oomKills returns how many processes the kernel's OOM killer has killed

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/containers/common/pkg/config"
+	"github.com/containers/podman/v4/libpod/define"
 )
 
 func TestPermanentPullError(t *testing.T) {
@@ -59,6 +60,28 @@ func TestClockHint(t *testing.T) {
 	} {
 		if got := clockHint(tc.err, tc.now); got != tc.want {
 			t.Errorf("clockHint(%v, %s) = %q, want %q", tc.err, tc.now, got, tc.want)
+		}
+	}
+}
+
+func TestExited(t *testing.T) {
+	for _, c := range []struct {
+		state *define.InspectContainerState
+		code  int32
+		ok    bool
+	}{
+		{nil, 0, false},
+		{&define.InspectContainerState{Status: "running", Running: true}, 0, false},
+		{&define.InspectContainerState{Status: "created"}, 0, false},
+		{&define.InspectContainerState{Status: "paused", Paused: true}, 0, false},
+		// conmon's exit file read, `podman container cleanup` not done yet
+		{&define.InspectContainerState{Status: "stopped", ExitCode: 7}, 7, true},
+		{&define.InspectContainerState{Status: "exited", ExitCode: 137}, 137, true},
+		{&define.InspectContainerState{Status: "exited"}, 0, true},
+	} {
+		code, ok := exited(c.state)
+		if code != c.code || ok != c.ok {
+			t.Errorf("exited(%+v) = %d, %v; want %d, %v", c.state, code, ok, c.code, c.ok)
 		}
 	}
 }
