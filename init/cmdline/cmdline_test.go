@@ -3,6 +3,7 @@ package cmdline
 import (
 	"encoding/base64"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -263,4 +264,43 @@ func FuzzParse(f *testing.F) {
 			t.Errorf("Parse(%q) is not deterministic", s)
 		}
 	})
+}
+
+func TestValidHostname(t *testing.T) {
+	// RFC 1123's grammar, as a regexp: the oracle, too slow to compile
+	// for the agent's start.
+	rfc1123 := regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
+	long := strings.Repeat("a", 63)
+	for _, c := range []struct {
+		name string
+		want bool
+	}{
+		{"b2c", true},
+		{"ntp.example.org", true},
+		{"10.0.2.2", true},
+		{"a", true},
+		{"a-b", true},
+		{"A1-b2.c3", true},
+		{long, true},
+		{long + "a", false},
+		{long + "." + long, true},
+		{"", false},
+		{"-a", false},
+		{"a-", false},
+		{"a..b", false},
+		{".a", false},
+		{"a.", false},
+		{"a_b", false},
+		{"a b", false},
+		{"é", false},
+		{"a.-b", false},
+		{"ntp.example.org:123", false},
+	} {
+		if got := validHostname(c.name); got != c.want {
+			t.Errorf("validHostname(%q) = %v, want %v", c.name, got, c.want)
+		}
+		if oracle := rfc1123.MatchString(c.name); oracle != c.want {
+			t.Errorf("table disagrees with RFC 1123's grammar on %q: %v", c.name, oracle)
+		}
+	}
 }

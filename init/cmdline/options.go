@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -175,8 +174,25 @@ func str(dst func(*Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error { *dst(c) = v; return nil }
 }
 
-// hostnameRE is RFC 1123: labels of letters, digits and inner hyphens.
-var hostnameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
+// validHostname says whether s is a host name as RFC 1123 has them:
+// labels of 1 to 63 letters, digits and inner hyphens, between dots. Not
+// a regexp: its bounded repeats unroll into a program that takes tens of
+// milliseconds to compile on a slow machine, at every start of the agent
+// and of podman's processes (the same binary), for a check most runs never
+// make.
+func validHostname(s string) bool {
+	for _, label := range strings.Split(s, ".") {
+		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // ParseDuration reads a duration as b2c.timeout takes it: a Go duration
 // (90m, 1h30m, 3600s) or a bare number of seconds.
@@ -256,7 +272,7 @@ var options = []option{
 		set: func(c *Config, v string) (err error) { c.Timeout, err = ParseDuration(v); return err }},
 	{name: "b2c.hostname", accepts: "a host name (letters, digits, hyphens, dots)",
 		set: func(c *Config, v string) error {
-			if len(v) > 253 || !hostnameRE.MatchString(v) {
+			if len(v) > 253 || !validHostname(v) {
 				return errors.New("not a valid host name")
 			}
 			c.Hostname, c.HostnameSet = v, true
@@ -281,7 +297,7 @@ var options = []option{
 		}},
 	{name: "b2c.ntp_peer", accepts: "none, auto or a host name or address",
 		set: func(c *Config, v string) error {
-			if v != "none" && v != "auto" && !hostnameRE.MatchString(strings.TrimSuffix(v, ":123")) {
+			if v != "none" && v != "auto" && !validHostname(strings.TrimSuffix(v, ":123")) {
 				return errors.New("not none, auto or a host")
 			}
 			c.NTPPeer = v

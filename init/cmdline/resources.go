@@ -503,7 +503,7 @@ func ParseKernelIP(v string) (KernelIP, error) {
 				return k, fmt.Errorf("field autoconf %q is not off, none, on, any, dhcp, bootp, rarp or both", s)
 			}
 		case "hostname":
-			if !hostnameRE.MatchString(s) {
+			if !validHostname(s) {
 				return k, fmt.Errorf("field hostname %q is not a host name", s)
 			}
 			k.Hostname = s
