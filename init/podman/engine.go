@@ -372,10 +372,13 @@ func (e *Engine) Run(parent context.Context, id string) (int, error) {
 func (e *Engine) exitCode(ctx context.Context, id string) (int32, error) {
 	for delay := 10 * time.Millisecond; delay <= 160*time.Millisecond; delay *= 2 {
 		data, err := containers.Inspect(ctx, id, new(containers.InspectOptions).WithSize(false))
-		if err == nil {
-			if code, ok := exited(data.State); ok {
-				return code, nil
-			}
+		if err != nil {
+			// Removed already (--rm), or the service failing: the
+			// wait says which.
+			break
+		}
+		if code, ok := exited(data.State); ok {
+			return code, nil
 		}
 		select {
 		case <-ctx.Done():
