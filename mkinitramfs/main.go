@@ -103,11 +103,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 // its packages a file comes from, and the host's tells for the rest (the
 // architecture-independent data: keymaps, certificates).
 func writeLicences(archive, dir, sysroot string) error {
-	goenv, err := exec.Command("go", "env", "GOMODCACHE", "GOROOT").Output()
+	goenv, err := image.GoOutput("", "env", "GOMODCACHE", "GOROOT")
 	if err != nil {
-		return fmt.Errorf("go env: %w", err)
+		return err
 	}
-	env := strings.Fields(string(goenv))
+	env := strings.Fields(goenv)
 	if len(env) != 2 {
 		return fmt.Errorf("go env GOMODCACHE GOROOT: %q", goenv)
 	}

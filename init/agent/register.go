@@ -7,6 +7,8 @@ import (
 	"github.com/containers/podman/v4/cmd/podman/registry"
 	"github.com/containers/storage/pkg/reexec"
 	"golang.org/x/sys/unix"
+
+	"github.com/b2c-dev/b2c/init/mounts"
 )
 
 // Path is where the image has the agent, the command PID 1 starts.
@@ -14,7 +16,7 @@ const Path = "/bin/init"
 
 // PodmanURI is the socket of podman's service that the agent starts. It is
 // also the agent's CONTAINER_HOST (see Register).
-const PodmanURI = "unix:///run/podman/podman.sock"
+const PodmanURI = mounts.PodmanURI
 
 // Register makes podman's binary the agent too, when it runs as Path (a
 // link to it): the image ships one Go binary instead of two, which would

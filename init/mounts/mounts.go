@@ -101,6 +101,10 @@ const (
 	// the name of a process's file, and `pidof podman` must find
 	// podman's service, not the agent.
 	PodmanBinary = PodmanDir + "/b2c-podman"
+	// PodmanURI is the socket of podman's service, which the agent
+	// starts, and the agent's CONTAINER_HOST: PID 1 sets it for the
+	// agent (see agent.Register), and cannot import the agent.
+	PodmanURI = "unix:///run/podman/podman.sock"
 )
 
 // Early returns what PID 1 mounts before it starts the agent: podman's

@@ -42,6 +42,6 @@ func main() {
 	// The agent is podman's binary (agent.Register), which decides at
 	// its start whether it is a client of a service: it is, of the
 	// service it starts on this socket (agent.PodmanURI).
-	os.Setenv("CONTAINER_HOST", "unix:///run/podman/podman.sock")
+	os.Setenv("CONTAINER_HOST", mounts.PodmanURI)
 	watchdog.Supervise("/bin/init")
 }

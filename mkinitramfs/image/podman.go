@@ -32,13 +32,13 @@ const podmanModule = "github.com/containers/podman/v4"
 // the binary does not change from one build to the next (Go records the
 // package's path in it), and builds with other tags can run beside it.
 func buildPodman(cfg Config, arch Arch) error {
-	root, err := goOutput("", "env", "GOMOD")
+	root, err := GoOutput("", "env", "GOMOD")
 	if err != nil {
 		return err
 	}
 	root = filepath.Dir(root)
 	var mod struct{ Dir, Version, Error string }
-	raw, err := goOutput(root, "mod", "download", "-json", podmanModule)
+	raw, err := GoOutput(root, "mod", "download", "-json", podmanModule)
 	if err == nil {
 		err = json.Unmarshal([]byte(raw), &mod)
 	}
@@ -139,8 +139,9 @@ func syncDir(dir string, files map[string][]byte) error {
 	return nil
 }
 
-// goOutput runs the go command in dir and returns its trimmed output.
-func goOutput(dir string, args ...string) (string, error) {
+// GoOutput runs the go command in dir ("": the current one) and returns
+// its trimmed output.
+func GoOutput(dir string, args ...string) (string, error) {
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
 	var stderr bytes.Buffer
