@@ -56,7 +56,7 @@ func checkSections(t *testing.T, v *vm.VM, want string) {
 
 var kernelLine = regexp.MustCompile(`^\[ *\d+\.\d{6}\] `)
 
-// TestSectionsOneStage: the first line from the agent closes the lab's
+// TestSectionsOneStage: b2c's first line (PID 1's) closes the lab's
 // b2c_kernel_boot section, and a one-stage run has exactly the documented sections.
 func TestSectionsOneStage(t *testing.T) {
 	v := boot(t, run(`echo one-stage`))
@@ -77,7 +77,7 @@ func TestSectionsOneStage(t *testing.T) {
 			continue
 		}
 		if !regexp.MustCompile(`^\x1b\[0Ksection_end:\d+:b2c_kernel_boot\r\x1b\[0K$`).MatchString(raw) {
-			t.Errorf("the agent's first line is %q, want \\e[0Ksection_end:EPOCH:b2c_kernel_boot\\r\\e[0K", raw)
+			t.Errorf("b2c's first line is %q, want \\e[0Ksection_end:EPOCH:b2c_kernel_boot\\r\\e[0K", raw)
 		}
 		break
 	}

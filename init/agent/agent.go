@@ -71,7 +71,7 @@ func Main() {
 func (a *agent) steps() []step {
 	return []step{
 		{do: a.openConsole, always: true},
-		{section: "b2c_setup", header: "Setting up the machine", always: true, do: a.reportMounts},
+		{section: watchdog.SetupSection, header: watchdog.SetupHeader, always: true, do: a.reportMounts},
 		{section: "runtime_info", header: "Runtime information", always: true, do: a.runtimeInfo},
 		// Outside any section, unfolded: errors of the command line stop the run.
 		{do: a.reportCmdline, fail: "cmdline", always: true},
@@ -134,7 +134,8 @@ type agent struct {
 
 	// What a step leaves to the steps after it.
 	kernelCmdline string         // /proc/cmdline
-	kernelTime    time.Duration  // the uptime when the agent opened the console
+	kernelTime    time.Duration  // the uptime of the run's first line
+	continued     string         // the section whose header PID 1 printed, until the agent is in it
 	kernelCfg     cmdline.Config // what the kernel's line alone says
 	parsed        *cmdline.Result
 	mountWarnings []error

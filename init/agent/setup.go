@@ -26,6 +26,7 @@ import (
 	"github.com/b2c-dev/b2c/init/network"
 	"github.com/b2c-dev/b2c/init/sysinfo"
 	"github.com/b2c-dev/b2c/init/volumes"
+	"github.com/b2c-dev/b2c/init/watchdog"
 )
 
 // openConsole mounts the kernel's file systems, reads the command line and
@@ -47,8 +48,14 @@ func (a *agent) openConsole(context.Context) error {
 	}
 	a.con.Watch(a.wd.Section)
 	setPanicTimeout(a.kernelCmdline)
-	a.kernelTime = console.Uptime()
-	a.con.SectionEnd("b2c_kernel_boot")
+	if opened, ok := watchdog.Opened(); ok {
+		// PID 1 printed the run's first lines (watchdog.Open): the
+		// agent carries on in the section they opened.
+		a.kernelTime, a.continued = opened, watchdog.SetupSection
+	} else {
+		a.kernelTime = console.Uptime()
+		a.con.SectionEnd(watchdog.KernelSection)
+	}
 	if readErr != nil {
 		a.con.Errorf("read /proc/cmdline: %v", readErr)
 	}

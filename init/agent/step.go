@@ -45,7 +45,12 @@ func (a *agent) runStep(ctx context.Context, s step) {
 				header += " " + d
 			}
 		}
-		a.con.SectionStart(s.section, header, true)
+		if s.section == a.continued {
+			a.continued = ""
+			a.con.Continue(s.section, a.kernelTime)
+		} else {
+			a.con.SectionStart(s.section, header, true)
+		}
 		defer a.con.SectionEnd(s.section)
 	}
 	a.run(ctx, s.steps)

@@ -11,6 +11,7 @@ import (
 	"github.com/b2c-dev/b2c/init/cmdline"
 	"github.com/b2c-dev/b2c/init/console"
 	"github.com/b2c-dev/b2c/init/podman"
+	"github.com/b2c-dev/b2c/init/watchdog"
 )
 
 // TestRun checks the rules of the step list: what a failure skips, where
@@ -146,6 +147,26 @@ func TestBootSections(t *testing.T) {
 		if got := strings.Join(console.Sections(out.String()), " "); got != tt.want {
 			t.Errorf("%s: sections\n%s\nwant\n%s", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestContinuedSection: the section whose header PID 1 printed
+// (watchdog.Open) is not opened again, and the agent ends it; the rest is
+// as without PID 1.
+func TestContinuedSection(t *testing.T) {
+	sections := func(continued string) string {
+		var out bytes.Buffer
+		a := &agent{con: console.New(&out, func() time.Duration { return 0 }, time.Now), cfg: &cmdline.Config{},
+			continued: continued, engine: &podman.Engine{}}
+		a.run(context.Background(), stub(a.steps(), ""))
+		return strings.Join(console.Sections(out.String()), " ")
+	}
+	alone := sections("")
+	if !strings.HasPrefix(alone, "+b2c_setup -b2c_setup ") {
+		t.Fatalf("without PID 1, sections %s, want +b2c_setup -b2c_setup first", alone)
+	}
+	if got, want := sections(watchdog.SetupSection), strings.TrimPrefix(alone, "+b2c_setup "); got != want {
+		t.Errorf("after PID 1 opened b2c_setup, sections\n%s\nwant\n%s", got, want)
 	}
 }
 

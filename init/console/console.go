@@ -155,6 +155,15 @@ func (c *Console) SectionStart(name, header string, collapsed bool) {
 	c.write(fmt.Sprintf("\x1b[0Ksection_start:%d:%s%s\r\x1b[0K%s%s\n", c.now().Unix(), name, opt, c.stamp(), header))
 }
 
+// Continue makes name the open section as if SectionStart had opened it
+// at uptime since, without printing anything: another process printed
+// its header (PID 1 prints the run's first lines while the agent starts,
+// see watchdog.Open), and this console carries on inside it.
+func (c *Console) Continue(name string, since time.Duration) {
+	c.notify(name)
+	c.clockAt(name, since)
+}
+
 // SectionEnd closes the section opened with that name.
 func (c *Console) SectionEnd(name string) {
 	c.write(fmt.Sprintf("\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", c.now().Unix(), name))
@@ -164,10 +173,12 @@ func (c *Console) SectionEnd(name string) {
 
 // clock adds the time of the section that ends (if any) to its total,
 // and starts timing section (if any).
-func (c *Console) clock(section string) {
+func (c *Console) clock(section string) { c.clockAt(section, c.uptime()) }
+
+// clockAt is clock at uptime now.
+func (c *Console) clockAt(section string, now time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.uptime()
 	if c.open != "" {
 		c.elapsed[c.open] += now - c.opened
 	}
@@ -180,13 +191,13 @@ func (c *Console) clock(section string) {
 
 // Timings prints one line with the time spent in each section, summed
 // over its repeats, in the order they first opened, after the time the
-// kernel took to start the agent ("kernel": the uptime of the first
-// line) and before the uptime ("total"):
+// kernel took to start b2c ("kernel": the uptime of the first line) and
+// before the uptime ("total"):
 //
 //	[  32.10]: Timings: kernel 6.28s, b2c_setup 0.01s, …, total 32.10s
 //
-// Labs graph it across runs. kernel is the uptime when the agent opened
-// the console, given by the caller.
+// Labs graph it across runs. kernel is the uptime of the run's first
+// line, given by the caller.
 func (c *Console) Timings(kernel time.Duration) {
 	c.mu.Lock()
 	parts := []string{fmt.Sprintf("kernel %.2fs", kernel.Seconds())}

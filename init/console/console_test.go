@@ -127,3 +127,28 @@ func TestTimings(t *testing.T) {
 		t.Errorf("Timings printed\n%q\nwant\n%q", b.String(), want)
 	}
 }
+
+// TestContinue: a section whose header another process printed is timed
+// from when it did, and ends as any other.
+func TestContinue(t *testing.T) {
+	var b bytes.Buffer
+	now := 5 * time.Second
+	c := New(&b, func() time.Duration { return now }, func() time.Time { return time.Unix(1700000000, 0) })
+	var watched []string
+	c.Watch(func(s string) { watched = append(watched, s) })
+	c.Continue("b2c_setup", 2*time.Second)
+	if b.Len() != 0 {
+		t.Errorf("Continue printed %q, want nothing", b.String())
+	}
+	now += 250 * time.Millisecond
+	c.SectionEnd("b2c_setup")
+	b.Reset()
+	c.Timings(2 * time.Second)
+	want := "[   5.25]: Timings: kernel 2.00s, b2c_setup 3.25s, total 5.25s\n"
+	if b.String() != want {
+		t.Errorf("Timings printed\n%q\nwant\n%q", b.String(), want)
+	}
+	if want := []string{"b2c_setup", ""}; !slices.Equal(watched, want) {
+		t.Errorf("watched %q, want %q", watched, want)
+	}
+}

@@ -32,16 +32,19 @@ func main() {
 		modules.System().Load(mounts.EarlyModules())
 	}
 	warnings, err := mounts.Apply(mounts.Early())
+	// The run's first lines, now that /dev has the consoles: the agent
+	// takes seconds to start on a slow machine.
+	con, opened := watchdog.Open()
 	for _, w := range warnings {
-		fmt.Printf("pid1: %v\n", w)
+		con.Warnf("%v", w)
 	}
 	if err != nil {
 		// The agent's start fails next, and the watchdog ends the run.
-		fmt.Printf("ERROR: %v (%s)\n", err, mounts.EarlyHint)
+		con.Errorf("%v (%s)", err, mounts.EarlyHint)
 	}
 	// The agent is podman's binary (agent.Register), which decides at
 	// its start whether it is a client of a service: it is, of the
 	// service it starts on this socket (agent.PodmanURI).
 	os.Setenv("CONTAINER_HOST", mounts.PodmanURI)
-	watchdog.Supervise("/bin/init")
+	watchdog.Supervise("/bin/init", opened)
 }

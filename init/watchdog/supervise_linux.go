@@ -19,9 +19,25 @@ import (
 	"github.com/b2c-dev/b2c/init/reaper"
 )
 
+// Open prints the run's first lines (KernelSection's end, SetupSection's
+// header) on the consoles of the command line, as the agent would, and
+// returns a console for PID 1's own lines and the uptime it printed them
+// at. PID 1 prints them as soon as it runs: the agent, podman's 50 MB
+// binary, takes seconds to start on a slow machine (its packages'
+// initialisation), and labs time the kernel's boot by its section, which
+// the first line closes. The agent carries on inside SetupSection.
+func Open() (*console.Console, time.Duration) {
+	opened := console.Uptime()
+	con := console.New(consoles(), console.Uptime, time.Now)
+	con.SectionEnd(KernelSection)
+	con.SectionStart(SetupSection, SetupHeader, true)
+	return con, opened
+}
+
 // Supervise runs agent as PID 1's only child, watches it, and ends the run
-// when it overstays a step or dies. It never returns.
-func Supervise(agent string) {
+// when it overstays a step or dies. opened is when Open printed the run's
+// first lines, which the agent then does not print. It never returns.
+func Supervise(agent string, opened time.Duration) {
 	st := NewState(time.Now())
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -32,7 +48,7 @@ func Supervise(agent string) {
 	cmd := exec.Command(agent)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.ExtraFiles = []*os.File{w}
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", EnvFD, 3))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", EnvFD, 3), fmt.Sprintf("%s=%d", EnvOpened, opened))
 	exited, err := rp.Start(cmd)
 	w.Close()
 	if err != nil {

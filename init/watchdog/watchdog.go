@@ -25,6 +25,32 @@ import (
 // file descriptors is the pipe to the supervisor.
 const EnvFD = "B2C_WATCHDOG_FD"
 
+// EnvOpened names the environment variable in which PID 1 tells the agent
+// the uptime, in nanoseconds, at which it printed the run's first lines
+// (Open).
+const EnvOpened = "B2C_OPENED"
+
+// The run's first lines: the end of the section that labs open before the
+// kernel boots, and the header of b2c's first section. PID 1 prints them
+// (Open); an agent that runs without PID 1's supervisor prints them
+// itself.
+const (
+	KernelSection = "b2c_kernel_boot"
+	SetupSection  = "b2c_setup"
+	SetupHeader   = "Setting up the machine"
+)
+
+// Opened returns the uptime at which PID 1 printed the run's first lines,
+// from the environment, or false when it did not.
+func Opened() (time.Duration, bool) {
+	ns, err := strconv.ParseInt(os.Getenv(EnvOpened), 10, 64)
+	os.Unsetenv(EnvOpened) // children (podman, containers) must not inherit it
+	if err != nil || ns <= 0 {
+		return 0, false
+	}
+	return time.Duration(ns), true
+}
+
 // Grace is what a container gets past b2c.timeout to be stopped.
 const Grace = 2 * time.Minute
 

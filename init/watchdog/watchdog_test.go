@@ -2,6 +2,7 @@ package watchdog
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,27 @@ func TestIOBytes(t *testing.T) {
 	const io = "rchar: 1000\nwchar: 234\nsyscr: 5\nsyscw: 6\nread_bytes: 4096\nwrite_bytes: 0\ncancelled_write_bytes: 0\n"
 	if got := IOBytes(io); got != 1234 {
 		t.Errorf("IOBytes = %d, want 1234", got)
+	}
+}
+
+func TestOpened(t *testing.T) {
+	for _, tt := range []struct {
+		env  string
+		want time.Duration
+		ok   bool
+	}{
+		{"2200000000", 2200 * time.Millisecond, true},
+		{"", 0, false},
+		{"0", 0, false},
+		{"soon", 0, false},
+	} {
+		t.Setenv(EnvOpened, tt.env)
+		got, ok := Opened()
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("Opened() with %s=%q = %v, %v; want %v, %v", EnvOpened, tt.env, got, ok, tt.want, tt.ok)
+		}
+		if v, set := os.LookupEnv(EnvOpened); set {
+			t.Errorf("%s=%q still set: children would inherit it", EnvOpened, v)
+		}
 	}
 }
