@@ -194,7 +194,7 @@ func (c *Console) clockAt(section string, now time.Duration) {
 // kernel took to start b2c ("kernel": the uptime of the first line) and
 // before the uptime ("total"):
 //
-//	[  32.10]: Timings: kernel 6.28s, b2c_setup 0.01s, …, total 32.10s
+//	[  32.10]: Timings: kernel 3.90s, b2c_setup 2.39s, …, total 32.10s
 //
 // Labs graph it across runs. kernel is the uptime of the run's first
 // line, given by the caller.
