@@ -28,7 +28,9 @@ import (
 // the first line closes. The agent carries on inside SetupSection.
 func Open() (*console.Console, time.Duration) {
 	opened := console.Uptime()
-	con := console.New(consoles(), console.Uptime, time.Now)
+	// Bounded as endRun's: nothing supervises PID 1, and a console held
+	// by flow control must not keep the agent from starting.
+	con := console.New(&boundedWriter{w: consoles(), d: 5 * time.Second}, console.Uptime, time.Now)
 	con.SectionEnd(KernelSection)
 	con.SectionStart(SetupSection, SetupHeader, true)
 	return con, opened
