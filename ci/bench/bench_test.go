@@ -40,12 +40,21 @@ const agentLine = `\]: Runtime information$`
 
 // agentStart adds when v's agent printed its first line to at.
 func agentStart(v *vm.VM, at *[]time.Duration) error {
-	l, ok, err := v.FirstLine(agentLine)
-	if err != nil || !ok {
-		return fmt.Errorf("no line %q: %v", agentLine, err)
+	d, err := lineAt(v, agentLine)
+	if err != nil {
+		return err
 	}
-	*at = append(*at, l.At)
+	*at = append(*at, d)
 	return nil
+}
+
+// lineAt returns when v printed its first line that matches re.
+func lineAt(v *vm.VM, re string) (time.Duration, error) {
+	l, ok, err := v.FirstLine(re)
+	if err != nil || !ok {
+		return 0, fmt.Errorf("no line %q: %v", re, err)
+	}
+	return l.At, nil
 }
 
 func (t *timings) add(v *vm.VM, initRE, firstRE, offRE string) error {
@@ -53,11 +62,11 @@ func (t *timings) add(v *vm.VM, initRE, firstRE, offRE string) error {
 		re  string
 		dst *[]time.Duration
 	}{{initRE, &t.init}, {firstRE, &t.first}, {offRE, &t.off}} {
-		l, ok, err := v.FirstLine(x.re)
-		if err != nil || !ok {
-			return fmt.Errorf("no line %q: %v", x.re, err)
+		at, err := lineAt(v, x.re)
+		if err != nil {
+			return err
 		}
-		*x.dst = append(*x.dst, l.At)
+		*x.dst = append(*x.dst, at)
 	}
 	return nil
 }
